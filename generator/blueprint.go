@@ -1,0 +1,251 @@
+package generator
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/semver"
+	"gopkg.in/yaml.v3"
+)
+
+// Question kinds a manifest may declare.
+const (
+	KindChoice = "choice"
+	KindText   = "text"
+)
+
+// Blueprint is a parsed, validated manifest from blueprints/.
+type Blueprint struct {
+	Name              string     `yaml:"name"`
+	Version           string     `yaml:"version"`
+	Summary           string     `yaml:"summary"`
+	MinRampartVersion string     `yaml:"min_rampart_version"`
+	Templates         string     `yaml:"templates"`
+	Questions         []Question `yaml:"questions"`
+	Rules             []Rule     `yaml:"rules"`
+	Files             []FileSet  `yaml:"files"`
+	// PathVars maps a placeholder that may appear in template paths
+	// (for example __package__) to the question whose answer replaces it.
+	PathVars map[string]string `yaml:"path_vars"`
+	// Executable lists path.Match patterns of output files written 0755.
+	Executable []string `yaml:"executable"`
+	// Local lists output paths that are never tracked (git-ignored) and
+	// may hold secrets generated at write time, such as .env.
+	Local []string `yaml:"local"`
+
+	templates fs.FS
+}
+
+// Question is one answer the blueprint needs.
+type Question struct {
+	Name       string   `yaml:"name"`
+	Prompt     string   `yaml:"prompt"`
+	Help       string   `yaml:"help"`
+	Kind       string   `yaml:"kind"`
+	Default    string   `yaml:"default"`
+	Choices    []Choice `yaml:"choices"`
+	Positional bool     `yaml:"positional"`
+	Validate   []string `yaml:"validate"`
+	MaxLength  int      `yaml:"max_length"`
+	// Deny lists values refused with a reason, such as package names that
+	// would shadow a dependency of the generated project.
+	Deny []string `yaml:"deny"`
+}
+
+// Choice is one allowed value of a choice question.
+type Choice struct {
+	Value string `yaml:"value"`
+	Help  string `yaml:"help"`
+}
+
+// Rule forbids a combination of answers: when its condition holds, the
+// answers are refused with Message.
+type Rule struct {
+	When    string `yaml:"when"`
+	Message string `yaml:"message"`
+}
+
+// FileSet selects a template file or tree under the blueprint's template
+// root and the condition under which it applies.
+type FileSet struct {
+	Src  string `yaml:"src"`
+	Dest string `yaml:"dest"`
+	When string `yaml:"when"`
+}
+
+var identPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// ChoiceValues returns the allowed values of a choice question in manifest order.
+func (q Question) ChoiceValues() []string {
+	values := make([]string, len(q.Choices))
+	for i, c := range q.Choices {
+		values[i] = c.Value
+	}
+	return values
+}
+
+// Question returns the question with the given name.
+func (b *Blueprint) Question(name string) (Question, bool) {
+	for _, q := range b.Questions {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return Question{}, false
+}
+
+// ParseBlueprint decodes and validates a manifest. templates is the file
+// system holding the blueprint's template root.
+func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
+	var b Blueprint
+	dec := yaml.NewDecoder(strings.NewReader(string(manifest)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&b); err != nil {
+		return nil, fmt.Errorf("decoding blueprint manifest: %w", err)
+	}
+	root, err := fs.Sub(templates, b.Templates)
+	if err != nil {
+		return nil, fmt.Errorf("blueprint %q: template root %q: %w", b.Name, b.Templates, err)
+	}
+	b.templates = root
+	if err := b.validate(); err != nil {
+		return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
+	}
+	return &b, nil
+}
+
+func (b *Blueprint) validate() error {
+	if !identPattern.MatchString(b.Name) {
+		return fmt.Errorf("name must match %s", identPattern)
+	}
+	if !semver.IsValid(b.Version) {
+		return fmt.Errorf("version %q is not a semantic version like v1.2.3", b.Version)
+	}
+	if !semver.IsValid(b.MinRampartVersion) {
+		return fmt.Errorf("min_rampart_version %q is not a semantic version like v1.2.3", b.MinRampartVersion)
+	}
+	if b.Templates == "" || !fs.ValidPath(b.Templates) {
+		return fmt.Errorf("templates %q is not a valid template root", b.Templates)
+	}
+	seen := map[string]bool{}
+	positional := 0
+	for _, q := range b.Questions {
+		if err := q.validate(); err != nil {
+			return fmt.Errorf("question %q: %w", q.Name, err)
+		}
+		if seen[q.Name] {
+			return fmt.Errorf("question %q is declared twice", q.Name)
+		}
+		seen[q.Name] = true
+		if q.Positional {
+			positional++
+		}
+	}
+	if positional > 1 {
+		return fmt.Errorf("at most one question may be positional, found %d", positional)
+	}
+	for placeholder, question := range b.PathVars {
+		if !seen[question] {
+			return fmt.Errorf("path_vars %q names unknown question %q", placeholder, question)
+		}
+	}
+	for _, pattern := range append(slices.Clone(b.Executable), b.Local...) {
+		if _, err := path.Match(pattern, ""); err != nil {
+			return fmt.Errorf("bad file pattern %q: %w", pattern, err)
+		}
+	}
+	for i, r := range b.Rules {
+		if r.Message == "" {
+			return fmt.Errorf("rule %d has no message", i+1)
+		}
+		if _, err := parseCondition(r.When); err != nil {
+			return fmt.Errorf("rule %d: %w", i+1, err)
+		}
+	}
+	for _, f := range b.Files {
+		if !fs.ValidPath(f.Src) {
+			return fmt.Errorf("file set %q: not a valid template path", f.Src)
+		}
+		if _, err := fs.Stat(b.templates, f.Src); err != nil {
+			return fmt.Errorf("file set %q: %w", f.Src, err)
+		}
+		if f.When != "" {
+			if _, err := parseCondition(f.When); err != nil {
+				return fmt.Errorf("file set %q: %w", f.Src, err)
+			}
+		}
+	}
+	// Every condition must evaluate for every combination of choices, so a
+	// typo in a manifest fails when it is loaded, not when a user hits it.
+	return b.ForEachCombination(func(answers Answers) error {
+		if _, err := b.forbidden(answers); err != nil {
+			return err
+		}
+		_, err := b.selectedFileSets(answers)
+		return err
+	})
+}
+
+func (q Question) validate() error {
+	if !identPattern.MatchString(q.Name) {
+		return fmt.Errorf("name must match %s", identPattern)
+	}
+	if q.Prompt == "" {
+		return fmt.Errorf("prompt is empty")
+	}
+	for _, v := range q.Validate {
+		if _, ok := validators[v]; !ok {
+			return fmt.Errorf("unknown validator %q (known: %s)", v, strings.Join(validatorNames(), ", "))
+		}
+	}
+	switch q.Kind {
+	case KindChoice:
+		if len(q.Choices) == 0 {
+			return fmt.Errorf("a choice question needs choices")
+		}
+		values := q.ChoiceValues()
+		for i, v := range values {
+			if v == "" || slices.Contains(values[:i], v) {
+				return fmt.Errorf("choice %q is empty or repeated", v)
+			}
+		}
+		if !slices.Contains(values, q.Default) {
+			return fmt.Errorf("default %q is not one of %s", q.Default, strings.Join(values, ", "))
+		}
+	case KindText:
+		if len(q.Choices) > 0 {
+			return fmt.Errorf("a text question cannot have choices")
+		}
+	default:
+		return fmt.Errorf("kind %q is not %q or %q", q.Kind, KindChoice, KindText)
+	}
+	return nil
+}
+
+// ForEachCombination calls fn with every combination of choice answers;
+// text questions take a fixed sample value.
+func (b *Blueprint) ForEachCombination(fn func(Answers) error) error {
+	var walk func(i int, acc Answers) error
+	walk = func(i int, acc Answers) error {
+		if i == len(b.Questions) {
+			return fn(acc.clone())
+		}
+		q := b.Questions[i]
+		if q.Kind != KindChoice {
+			acc[q.Name] = "sample"
+			return walk(i+1, acc)
+		}
+		for _, v := range q.ChoiceValues() {
+			acc[q.Name] = v
+			if err := walk(i+1, acc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(0, Answers{})
+}

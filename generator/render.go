@@ -1,0 +1,155 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is one planned output file.
+type File struct {
+	Path     string // slash-separated, relative to the project root
+	Contents []byte
+	Mode     fs.FileMode
+	// Local files are git-ignored and may hold secrets generated at render
+	// time; they are the one exception to deterministic output.
+	Local bool
+}
+
+// Plan is every file of a project, rendered in memory, sorted by path.
+type Plan struct {
+	Blueprint *Blueprint
+	Answers   Answers
+	Files     []File
+}
+
+// AnswersFile is the path of the record of a generation inside the project.
+const AnswersFile = ".rampart.yaml"
+
+// Record is what AnswersFile holds: enough to replay or upgrade a project.
+type Record struct {
+	Blueprint        string  `yaml:"blueprint"`
+	BlueprintVersion string  `yaml:"blueprint_version"`
+	RampartVersion   string  `yaml:"rampart_version"`
+	Answers          Answers `yaml:"answers"`
+}
+
+// Render plans and renders every file for answers, in memory. Two template
+// files rendering to the same path are an error.
+func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error) {
+	sets, err := b.selectedFileSets(answers)
+	if err != nil {
+		return nil, err
+	}
+	data := answers.templateData()
+	files := map[string]File{}
+	origin := map[string]string{}
+	add := func(f File, from string) error {
+		if prev, dup := origin[f.Path]; dup {
+			return &DuplicatePathError{Path: f.Path, First: prev, Again: from}
+		}
+		origin[f.Path] = from
+		files[f.Path] = f
+		return nil
+	}
+	for _, set := range sets {
+		err := fs.WalkDir(b.templates, set.Src, func(src string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			f, err := b.renderFile(set, src, data)
+			if err != nil {
+				return err
+			}
+			return add(f, src)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var record bytes.Buffer
+	record.WriteString("# Written by rampart: the blueprint and answers this project was generated from.\n")
+	enc := yaml.NewEncoder(&record)
+	enc.SetIndent(2)
+	if err := enc.Encode(Record{
+		Blueprint: b.Name, BlueprintVersion: b.Version, RampartVersion: rampartVersion, Answers: answers,
+	}); err != nil {
+		return nil, fmt.Errorf("recording answers: %w", err)
+	}
+	if err := add(File{Path: AnswersFile, Contents: record.Bytes(), Mode: 0o644}, "rampart"); err != nil {
+		return nil, err
+	}
+	plan := &Plan{Blueprint: b, Answers: answers.clone()}
+	for _, f := range files {
+		plan.Files = append(plan.Files, f)
+	}
+	slices.SortFunc(plan.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return plan, nil
+}
+
+func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (File, error) {
+	rel := src
+	if set.Src != src { // a file inside a tree: place it relative to the tree
+		rel = strings.TrimPrefix(src, set.Src+"/")
+		rel = path.Join(set.Dest, rel)
+	} else if set.Dest != "" {
+		rel = set.Dest
+	} else {
+		rel = path.Base(src)
+	}
+	isTemplate := strings.HasSuffix(rel, TemplateSuffix)
+	rel = strings.TrimSuffix(rel, TemplateSuffix)
+	out := b.outputPath(rel, data)
+	if !fs.ValidPath(out) || out == "." {
+		return File{}, fmt.Errorf("template %q: output path %q is not a clean relative path", src, out)
+	}
+	raw, err := fs.ReadFile(b.templates, src)
+	if err != nil {
+		return File{}, fmt.Errorf("reading template %q: %w", src, err)
+	}
+	f := File{Path: out, Contents: raw, Mode: 0o644, Local: matchesAny(b.Local, out)}
+	if matchesAny(b.Executable, out) {
+		f.Mode = 0o755
+	}
+	if f.Local {
+		f.Mode = 0o600
+	}
+	if isTemplate {
+		t, err := template.New(src).Delims(LeftDelim, RightDelim).Option("missingkey=error").Funcs(templateFuncs(f.Local)).Parse(string(raw))
+		if err != nil {
+			return File{}, fmt.Errorf("parsing template: %w", err)
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return File{}, fmt.Errorf("rendering template: %w", err)
+		}
+		f.Contents = buf.Bytes()
+	}
+	return f, nil
+}
+
+// outputPath replaces path placeholders (such as __package__) with answers.
+func (b *Blueprint) outputPath(rel string, data map[string]any) string {
+	segments := strings.Split(rel, "/")
+	for i, seg := range segments {
+		if question, ok := b.PathVars[seg]; ok {
+			segments[i] = fmt.Sprint(data[question])
+		}
+	}
+	return strings.Join(segments, "/")
+}
+
+func matchesAny(patterns []string, p string) bool {
+	for _, pattern := range patterns {
+		if ok, _ := path.Match(pattern, p); ok {
+			return true
+		}
+	}
+	return false
+}

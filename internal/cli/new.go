@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-dev/rampart/generator"
+)
+
+// DefaultBlueprint is used when --blueprint is not given.
+const DefaultBlueprint = "flask"
+
+// NewOptions is everything `rampart new` acts on, parsed from the command line.
+type NewOptions struct {
+	Factory *Factory
+
+	Blueprint   string
+	Name        string
+	Output      string
+	AnswersFile string
+	Yes         bool
+	DryRun      bool
+	JSON        bool
+	NoGit       bool
+	// Flags holds answers given as flags (only those actually set).
+	Flags map[string]string
+}
+
+// NewCmdNew builds `rampart new`. runF replaces the behaviour in tests of
+// flag parsing; nil runs the real thing.
+func NewCmdNew(f *Factory, runF func(context.Context, *NewOptions) error) *cobra.Command {
+	opts := &NewOptions{Factory: f}
+	all, loadErr := f.Blueprints()
+	questions := questionFlags(all)
+
+	cmd := &cobra.Command{
+		Use:   "new [NAME]",
+		Short: "Create a project (asks for what flags did not answer)",
+		Long: "Create a project from a blueprint. Answers come from flags, then --answers FILE, then\n" +
+			"interactive questions (only when stdin and stdout are terminals), then defaults (--yes).",
+		Example: `  rampart new demo                      # ask for the rest on the terminal
+  rampart new demo --yes                # defaults for everything not given
+  rampart new demo --database sqlite --cache none --auth session --yes
+  rampart new demo --answers other/.rampart.yaml --output ./services/demo
+  rampart new demo --yes --dry-run --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if loadErr != nil {
+				return runError{fmt.Errorf("loading blueprints: %w", loadErr)}
+			}
+			if len(args) == 1 {
+				opts.Name = args[0]
+			}
+			opts.Flags = map[string]string{}
+			for flag, question := range questions {
+				if cmd.Flags().Changed(flag) {
+					v, _ := cmd.Flags().GetString(flag)
+					opts.Flags[question] = v
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runNew(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Blueprint, "blueprint", "b", DefaultBlueprint, "blueprint to generate from (see 'rampart blueprints')")
+	fl.StringVarP(&opts.Output, "output", "o", "", "directory to create (default ./NAME); must not exist or be empty")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "take the default for every question not answered; never prompt")
+	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML file of answers (the format of a project's .rampart.yaml)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print every file that would be written, with its size, and write nothing")
+	fl.BoolVar(&opts.JSON, "json", false, "print a machine-readable summary on stdout")
+	fl.BoolVar(&opts.NoGit, "no-git", false, "do not run git init in the new project")
+	if b := all[DefaultBlueprint]; b != nil {
+		for _, q := range b.Questions {
+			if q.Positional {
+				continue
+			}
+			name := flagName(q.Name)
+			def := q.Default
+			if strings.Contains(def, generator.LeftDelim) {
+				def = "" // derived from other answers; flagUsage says how
+			}
+			fl.String(name, def, flagUsage(q))
+			if q.Kind == generator.KindChoice {
+				values := q.ChoiceValues()
+				_ = cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+					return values, cobra.ShellCompDirectiveNoFileComp
+				})
+			}
+		}
+	}
+	return cmd
+}
+
+// questionFlags maps flag names to the questions they answer, across every
+// built-in blueprint.
+func questionFlags(all map[string]*generator.Blueprint) map[string]string {
+	flags := map[string]string{}
+	for _, b := range all {
+		for _, q := range b.Questions {
+			if !q.Positional {
+				flags[flagName(q.Name)] = q.Name
+			}
+		}
+	}
+	return flags
+}
+
+func flagName(question string) string { return strings.ReplaceAll(question, "_", "-") }
+
+func flagUsage(q generator.Question) string {
+	usage := q.Prompt
+	if q.Kind == generator.KindChoice {
+		usage += ", one of: " + strings.Join(q.ChoiceValues(), ", ")
+		for _, c := range q.Choices {
+			usage += "\n  " + c.Value + ": " + c.Help
+		}
+		usage += "\n"
+	} else if strings.Contains(q.Default, generator.LeftDelim) {
+		usage += " (default derived from NAME)"
+	}
+	return usage
+}
+
+func runNew(ctx context.Context, opts *NewOptions) error {
+	io := opts.Factory.IO
+	all, err := opts.Factory.Blueprints()
+	if err != nil {
+		return runError{fmt.Errorf("loading blueprints: %w", err)}
+	}
+	bp, ok := all[opts.Blueprint]
+	if !ok {
+		return &generator.InputError{Err: fmt.Errorf("unknown blueprint %q; built in: %s", opts.Blueprint, strings.Join(generator.SortedNames(all), ", "))}
+	}
+
+	sources := generator.Sources{Flags: opts.Flags, UseDefaults: opts.Yes}
+	if opts.Name != "" {
+		sources.Flags[positionalName(bp)] = opts.Name
+	}
+	if opts.AnswersFile != "" {
+		if sources.File, err = readAnswersFile(opts.AnswersFile, bp); err != nil {
+			return err
+		}
+	}
+	interactive := !opts.Yes && io.CanPrompt()
+	if interactive {
+		sources.Prompter = opts.Factory.Prompter()
+	}
+	// Refuse an unusable target before asking anything, when we already know it.
+	if opts.Name != "" || opts.Output != "" {
+		if err := checkTarget(bp, opts, opts.Name); err != nil {
+			return err
+		}
+	}
+	res, err := bp.Resolve(sources)
+	if err != nil {
+		return explainResolveError(err, opts.Yes)
+	}
+	name := res.Answers[positionalName(bp)]
+	target, err := targetDir(opts, name)
+	if err != nil {
+		return err
+	}
+	if err := generator.CheckTarget(target); err != nil {
+		return err
+	}
+	plan, err := bp.Render(res.Answers, opts.Factory.Build.Version)
+	if err != nil {
+		return runError{fmt.Errorf("rendering %s: %w", bp.Name, err)}
+	}
+
+	report := newReport(bp, plan, target, opts.DryRun)
+	if opts.DryRun {
+		return report.print(io, opts.JSON)
+	}
+	gitStatus := generator.GitSkipped
+	writeOpts := generator.WriteOptions{}
+	if !opts.NoGit {
+		writeOpts.AfterWrite = func(ctx context.Context, staging string) error {
+			gitStatus, err = generator.InitGit(ctx, staging)
+			return err
+		}
+	}
+	if err := generator.WriteProject(ctx, target, plan.Files, writeOpts); err != nil {
+		if errors.Is(err, generator.ErrInterrupted) || errors.As(err, new(*generator.InputError)) {
+			return err
+		}
+		return runError{err}
+	}
+	report.Git = string(gitStatus)
+	if err := report.print(io, opts.JSON); err != nil {
+		return runError{err}
+	}
+	if interactive && len(res.Prompted) > 0 && !opts.JSON {
+		fmt.Fprintf(io.ErrOut, "\nTo generate the same project without questions:\n  %s\n", equivalentCommand(bp, res.Answers, opts))
+	}
+	return nil
+}
+
+func positionalName(bp *generator.Blueprint) string {
+	for _, q := range bp.Questions {
+		if q.Positional {
+			return q.Name
+		}
+	}
+	return "name"
+}
+
+func checkTarget(bp *generator.Blueprint, opts *NewOptions, name string) error {
+	if name != "" {
+		if err := bp.CheckAnswer(positionalName(bp), name); err != nil {
+			return err
+		}
+	}
+	if opts.Output == "" && name == "" {
+		return nil
+	}
+	target, err := targetDir(opts, name)
+	if err != nil {
+		return err
+	}
+	return generator.CheckTarget(target)
+}
+
+func targetDir(opts *NewOptions, name string) (string, error) {
+	dir := opts.Output
+	if dir == "" {
+		dir = name
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", runError{fmt.Errorf("resolving %s: %w", dir, err)}
+	}
+	return abs, nil
+}
+
+// explainResolveError turns missing answers into advice that names the flags.
+func explainResolveError(err error, yes bool) error {
+	var missing *generator.MissingAnswersError
+	if !errors.As(err, &missing) {
+		return err
+	}
+	var parts []string
+	for _, q := range missing.Questions {
+		if q.Positional {
+			parts = append(parts, "the project NAME argument")
+		} else {
+			parts = append(parts, "--"+flagName(q.Name))
+		}
+	}
+	if yes {
+		return &generator.InputError{Err: fmt.Errorf("--yes takes defaults, but %s has no default: give it", strings.Join(parts, ", "))}
+	}
+	return &generator.InputError{Err: fmt.Errorf(
+		"no terminal to ask on, and no answer for %s; pass them as flags or in --answers FILE, or add --yes to take the defaults",
+		strings.Join(parts, ", "))}
+}

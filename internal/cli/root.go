@@ -1,0 +1,125 @@
+// Package cli holds rampart's cobra commands.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-dev/rampart/blueprints"
+	"github.com/rampart-dev/rampart/generator"
+	"github.com/rampart-dev/rampart/internal/buildinfo"
+	"github.com/rampart-dev/rampart/internal/iostreams"
+	"github.com/rampart-dev/rampart/internal/prompter"
+	"github.com/rampart-dev/rampart/templates"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1 // failure while generating (I/O)
+	ExitUsage       = 2 // invalid usage or input
+	ExitInterrupted = 130
+)
+
+// Factory carries what commands need from the outside world, so tests can
+// replace each piece.
+type Factory struct {
+	IO         *iostreams.IOStreams
+	Build      buildinfo.Info
+	Blueprints func() (map[string]*generator.Blueprint, error)
+	Prompter   func() generator.Prompter
+}
+
+// NewFactory returns the factory of a real run.
+func NewFactory() *Factory {
+	build := buildinfo.Read()
+	return &Factory{
+		IO:    iostreams.System(),
+		Build: build,
+		Blueprints: func() (map[string]*generator.Blueprint, error) {
+			return generator.LoadBlueprints(blueprints.Manifests, templates.FS, build.Version)
+		},
+		Prompter: func() generator.Prompter { return prompter.New() },
+	}
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rampart",
+		Short: "Generate secure-by-default Flask applications",
+		Long: "rampart generates a complete, secure-by-default Flask application: app code with its\n" +
+			"security controls wired in and tested, migrations, and the tooling around them.",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       f.Build.Version,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{err: err, cmd: cmd}
+	})
+	root.AddCommand(NewCmdNew(f, nil), newCmdBlueprints(f), newCmdVersion(f))
+	return root
+}
+
+// usageError marks a problem with how the command was called.
+type usageError struct {
+	err error
+	cmd *cobra.Command
+}
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// ExitCode maps an error from a command to the process exit code.
+func ExitCode(err error) int {
+	var input *generator.InputError
+	var usage usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, generator.ErrInterrupted):
+		return ExitInterrupted
+	case errors.As(err, &input), errors.As(err, &usage):
+		return ExitUsage
+	case errors.As(err, new(runError)):
+		return ExitFailure
+	default:
+		// Errors cobra raises itself before a command runs (unknown
+		// command, wrong argument count) are usage errors.
+		return ExitUsage
+	}
+}
+
+// runError marks a failure while a command was doing its work.
+type runError struct{ err error }
+
+func (e runError) Error() string { return e.err.Error() }
+func (e runError) Unwrap() error { return e.err }
+
+// Main runs rampart with the process's arguments and returns the exit code.
+func Main() int {
+	// The first Ctrl-C cancels the context: writing stops and the staging
+	// directory is removed. Prompts see Ctrl-C themselves (raw terminal).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := NewFactory()
+	cmd := NewRootCmd(f)
+	ran, err := cmd.ExecuteContextC(ctx)
+	code := ExitCode(err)
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "rampart: %s\n", err)
+		if code == ExitUsage && ran != nil {
+			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", ran.CommandPath())
+		}
+	}
+	return code
+}

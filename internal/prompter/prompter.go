@@ -1,0 +1,64 @@
+// Package prompter asks blueprint questions on a terminal with survey.
+package prompter
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/terminal"
+
+	"github.com/rampart-dev/rampart/generator"
+)
+
+// Survey implements generator.Prompter on the process's terminal.
+type Survey struct {
+	stdio terminal.Stdio
+}
+
+// New returns a prompter on the process's standard streams.
+func New() *Survey {
+	return &Survey{stdio: terminal.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}}
+}
+
+// Select asks for one of a choice question's values.
+func (s *Survey) Select(q generator.Question, def string) (string, error) {
+	labels := make([]string, len(q.Choices))
+	byLabel := map[string]string{}
+	defLabel := ""
+	for i, c := range q.Choices {
+		labels[i] = c.Value
+		if c.Help != "" {
+			labels[i] = fmt.Sprintf("%s — %s", c.Value, c.Help)
+		}
+		byLabel[labels[i]] = c.Value
+		if c.Value == def {
+			defLabel = labels[i]
+		}
+	}
+	var answer string
+	prompt := &survey.Select{Message: q.Prompt + ":", Options: labels, Default: defLabel, Help: q.Help}
+	if err := survey.AskOne(prompt, &answer, survey.WithStdio(s.stdio.In, s.stdio.Out, s.stdio.Err)); err != nil {
+		return "", mapError(err)
+	}
+	return byLabel[answer], nil
+}
+
+// Input asks for free text, re-asking until validate accepts it.
+func (s *Survey) Input(q generator.Question, def string, validate func(string) error) (string, error) {
+	var answer string
+	prompt := &survey.Input{Message: q.Prompt + ":", Default: def, Help: q.Help}
+	check := func(v any) error { return validate(fmt.Sprint(v)) }
+	if err := survey.AskOne(prompt, &answer, survey.WithValidator(check), survey.WithStdio(s.stdio.In, s.stdio.Out, s.stdio.Err)); err != nil {
+		return "", mapError(err)
+	}
+	return answer, nil
+}
+
+func mapError(err error) error {
+	if errors.Is(err, terminal.InterruptErr) {
+		return generator.ErrInterrupted
+	}
+	return fmt.Errorf("asking a question: %w", err)
+}
