@@ -108,9 +108,14 @@ func (b *Blueprint) answer(q Question, src Sources, res *Resolution) (string, er
 		}
 		return v, nil
 	}
+	if src.Prompter == nil && !src.UseDefaults {
+		return "", errNoAnswer
+	}
 	def, err := b.defaultFor(q, res.Answers)
 	if err != nil {
-		return "", err
+		// A default derived from an answer that is itself missing: that
+		// answer is reported as missing, and this one with it.
+		return "", errNoAnswer
 	}
 	if src.Prompter != nil && !src.UseDefaults {
 		var v string

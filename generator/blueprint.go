@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"text/template"
 
 	"golang.org/x/mod/semver"
 	"gopkg.in/yaml.v3"
@@ -219,6 +220,9 @@ func (q Question) validate() error {
 	case KindText:
 		if len(q.Choices) > 0 {
 			return fmt.Errorf("a text question cannot have choices")
+		}
+		if _, err := template.New(q.Name).Delims(LeftDelim, RightDelim).Funcs(templateFuncs(false)).Parse(q.Default); err != nil {
+			return fmt.Errorf("default: %w", err)
 		}
 	default:
 		return fmt.Errorf("kind %q is not %q or %q", q.Kind, KindChoice, KindText)

@@ -12,10 +12,11 @@ import (
 )
 
 // Template delimiters. They cannot collide with what generated files hold:
-// Jinja2 {{ }} and {% %}, GitHub Actions ${{ }}, TOML and shell [[ ]].
+// Jinja2 {{ }} and {% %}, GitHub Actions ${{ }}, TOML and shell [[ ]], and
+// Python %-formatting inside brackets ("[%(name)s]" in logging configs).
 const (
-	LeftDelim  = "[%"
-	RightDelim = "%]"
+	LeftDelim  = "<%"
+	RightDelim = "%>"
 )
 
 // TemplateSuffix marks a template file; other files are copied byte for byte.

@@ -1,0 +1,49 @@
+package generator
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseBlueprintRejectsBadManifests(t *testing.T) {
+	cases := map[string]struct{ from, to, want string }{
+		"bad version":        {"version: v1.2.3", "version: 1.2", "not a semantic version"},
+		"bad min version":    {"min_rampart_version: v0.1.0", "min_rampart_version: latest", "min_rampart_version"},
+		"unknown field":      {"summary: test blueprint", "summary: x\nsumary: typo", "sumary"},
+		"unknown validator":  {"validate: [dns-label]", "validate: [dns_label]", "unknown validator"},
+		"default not choice": {"default: postgres", "default: mysql", "default \"mysql\" is not one of"},
+		"repeated choice":    {"{value: sqlite}, {value: none}", "{value: sqlite}, {value: sqlite}", "empty or repeated"},
+		"unknown template":   {"src: extra/only.txt", "src: extra/missing.txt", "extra/missing.txt"},
+		"condition typo":     {`when: eq .database "sqlite"`, `when: eq .databse "sqlite"`, "databse"},
+		"condition syntax":   {`when: eq .database "sqlite"`, `when: eq .database "sqlite`, "condition"},
+		"rule without text":  {"message: accounts need", "message: ''\n    x: accounts need", "x"},
+		"unknown path var":   {"__package__: package", "__package__: pkg", "unknown question"},
+		"bad kind":           {"kind: choice\n    default: session", "kind: radio\n    default: session", "kind \"radio\""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(fixtureManifest, c.from) {
+				t.Fatalf("fixture does not contain %q", c.from)
+			}
+			manifest := strings.Replace(fixtureManifest, c.from, c.to, 1)
+			_, err := ParseBlueprint([]byte(manifest), fixtureTemplates())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestForEachCombinationCoversEveryChoice(t *testing.T) {
+	b := fixtureBlueprint(t)
+	seen := map[string]bool{}
+	n := 0
+	_ = b.ForEachCombination(func(a Answers) error {
+		n++
+		seen[a["database"]+"/"+a["auth"]] = true
+		return nil
+	})
+	if n != 6 || len(seen) != 6 {
+		t.Fatalf("got %d combinations (%d distinct), want 6", n, len(seen))
+	}
+}

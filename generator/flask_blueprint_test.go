@@ -1,0 +1,260 @@
+package generator_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+	"gopkg.in/yaml.v3"
+
+	"github.com/rampart-dev/rampart/blueprints"
+	"github.com/rampart-dev/rampart/generator"
+	"github.com/rampart-dev/rampart/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden projects under testdata/golden")
+
+const testVersion = "v1.0.0-test"
+
+func flaskBlueprint(t testing.TB) *generator.Blueprint {
+	t.Helper()
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := all["flask"]
+	if b == nil {
+		t.Fatal("no flask blueprint")
+	}
+	return b
+}
+
+func resolve(t testing.TB, b *generator.Blueprint, flags map[string]string) generator.Answers {
+	t.Helper()
+	res, err := b.Resolve(generator.Sources{Flags: flags, UseDefaults: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Answers
+}
+
+// checkParses fails the test for leftover template delimiters in any file,
+// and for any YAML, TOML or JSON file that does not parse.
+func checkParses(t testing.TB, plan *generator.Plan) {
+	t.Helper()
+	for _, f := range plan.Files {
+		if bytes.Contains(f.Contents, []byte(generator.LeftDelim)) || bytes.Contains(f.Contents, []byte(generator.RightDelim)) {
+			t.Errorf("%s: leftover template delimiter", f.Path)
+		}
+	}
+	checkFormats(t, plan)
+}
+
+// checkFormats fails the test for any YAML, TOML or JSON file that does not parse.
+func checkFormats(t testing.TB, plan *generator.Plan) {
+	t.Helper()
+	for _, f := range plan.Files {
+		var v any
+		var err error
+		switch path.Ext(f.Path) {
+		case ".yaml", ".yml":
+			err = yaml.Unmarshal(f.Contents, &v)
+		case ".toml":
+			_, err = toml.Decode(string(f.Contents), &v)
+		case ".json":
+			err = json.Unmarshal(f.Contents, &v)
+		}
+		if err != nil {
+			t.Errorf("%s does not parse: %v", f.Path, err)
+		}
+	}
+}
+
+func TestEveryCombinationRendersValidFiles(t *testing.T) {
+	b := flaskBlueprint(t)
+	n := 0
+	err := b.ForEachCombination(func(a generator.Answers) error {
+		if b.CheckRules(a) != nil {
+			return nil // forbidden combinations are tested separately
+		}
+		a["name"], a["package"], a["description"] = "combo", "combo", "d"
+		plan, err := b.Render(a, testVersion)
+		if err != nil {
+			t.Errorf("%v: %v", a, err)
+			return nil
+		}
+		checkParses(t, plan)
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 8 {
+		t.Fatalf("rendered %d combinations, want every one of the 8", n)
+	}
+}
+
+func TestPyprojectCarriesTheDescriptionExactly(t *testing.T) {
+	b := flaskBlueprint(t)
+	desc := `He said "hi" \ {{ x }} ${{ y }} # not: a comment — ünïcode`
+	plan, err := b.Render(resolve(t, b, map[string]string{"name": "q", "description": desc}), testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plan.Files {
+		switch f.Path {
+		case "pyproject.toml":
+			var doc struct{ Project struct{ Description string } }
+			if _, err := toml.Decode(string(f.Contents), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.Project.Description != desc {
+				t.Errorf("pyproject description = %q, want %q", doc.Project.Description, desc)
+			}
+		case ".rampart.yaml":
+			var rec generator.Record
+			if err := yaml.Unmarshal(f.Contents, &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Answers["description"] != desc {
+				t.Errorf(".rampart.yaml description = %q", rec.Answers["description"])
+			}
+		}
+	}
+}
+
+func TestTrackedFilesHoldNoSecret(t *testing.T) {
+	b := flaskBlueprint(t)
+	plan, err := b.Render(resolve(t, b, map[string]string{"name": "s"}), testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	for _, f := range plan.Files {
+		if f.Path == ".env" {
+			for _, line := range strings.Split(string(f.Contents), "\n") {
+				if v, ok := strings.CutPrefix(line, "SECRET_KEY="); ok {
+					secret = v
+				}
+			}
+			if !f.Local || f.Mode != 0o600 {
+				t.Errorf(".env must be local with mode 600, got local=%v mode=%o", f.Local, f.Mode)
+			}
+		}
+	}
+	if len(secret) != 64 {
+		t.Fatalf(".env SECRET_KEY = %q, want 64 hex digits", secret)
+	}
+	for _, f := range plan.Files {
+		if !f.Local && bytes.Contains(f.Contents, []byte(secret)) {
+			t.Errorf("tracked file %s contains the generated secret", f.Path)
+		}
+		if f.Path == ".gitignore" && !bytes.Contains(f.Contents, []byte("\n.env\n")) {
+			t.Errorf(".gitignore does not ignore .env")
+		}
+	}
+}
+
+// goldenSets are the answer sets kept as golden projects under testdata/golden.
+var goldenSets = map[string]map[string]string{
+	"defaults": {"name": "demo"},
+	"sqlite-nocache": {
+		"name": "ledger-api", "database": "sqlite", "cache": "none",
+		"description": "Tracks \"ledgers\" \\ {{ totals }} & ${{ secrets }}\n# not a heading: <b>ok</b>",
+	},
+	"noauth": {"name": "status-page", "auth": "none", "package": "statuspage"},
+}
+
+func TestGoldenProjects(t *testing.T) {
+	b := flaskBlueprint(t)
+	for name, flags := range goldenSets {
+		t.Run(name, func(t *testing.T) {
+			plan, err := b.Render(resolve(t, b, flags), testVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join("..", "testdata", "golden", name)
+			if *update {
+				writeGolden(t, dir, plan)
+			}
+			compareGolden(t, dir, plan)
+		})
+	}
+}
+
+func writeGolden(t *testing.T, dir string, plan *generator.Plan) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plan.Files {
+		if f.Local {
+			continue // holds a fresh secret on every run
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Contents, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func compareGolden(t *testing.T, dir string, plan *generator.Plan) {
+	t.Helper()
+	want := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		want[filepath.ToSlash(rel)], err = os.ReadFile(p)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading golden project (run go test ./generator -update to create it): %v", err)
+	}
+	for _, f := range plan.Files {
+		if f.Local {
+			continue
+		}
+		golden, ok := want[f.Path]
+		if !ok {
+			t.Errorf("%s: new file, not in the golden project (go test ./generator -update)", f.Path)
+			continue
+		}
+		delete(want, f.Path)
+		if !bytes.Equal(golden, f.Contents) {
+			t.Errorf("%s differs from the golden project:\n%s", f.Path, firstDifference(golden, f.Contents))
+		}
+	}
+	for p := range want {
+		t.Errorf("%s: in the golden project but no longer generated", p)
+	}
+}
+
+func firstDifference(want, got []byte) string {
+	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, w, g)
+		}
+	}
+	return "(line endings)"
+}

@@ -1,0 +1,156 @@
+"""Registration, log-in and log-out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from .extensions import db, limiter, login_manager
+from .models import User
+from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+MAX_PASSWORD_LENGTH = 128
+
+
+def login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def long_enough(form: FlaskForm, field: PasswordField) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired(), long_enough, Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only a local path as the post-log-in destination (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _renew_session() -> None:
+    """Start a fresh session: nothing from before log-in survives, and a
+    server-side session gets a new id (no session fixation)."""
+    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    if regenerate is not None:
+        # Flask-Session deletes the stored pre-log-in session and issues a new
+        # id. It acts only on a non-empty session, so it must run before clear().
+        regenerate(session)
+    session.clear()
+    session.permanent = True
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        user = User(
+            email=normalize_email(form.email.data), password_hash=hash_password(form.password.data)
+        )
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append("An account with this email cannot be created.")
+        else:
+            current_app.logger.info(
+                "account registered", extra={"event": "register", "user_id": user.id}
+            )
+            flash("Your account is ready. Please log in.", "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.account"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = normalize_email(form.email.data)
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            spend_verification_time(form.password.data)
+        elif verify_password(user.password_hash, form.password.data):
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(form.password.data)
+                db.session.commit()
+            _renew_session()
+            login_user(user)
+            current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
+            return redirect(safe_next(request.args.get("next")) or url_for("main.account"))
+        current_app.logger.warning("log-in failed", extra={"event": "login_failed"})
+        flash("Invalid email or password.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    user_id = current_user.get_id()
+    logout_user()
+    # An emptied server-side session is deleted from the store, so the old
+    # cookie is worthless from now on.
+    session.clear()
+    if user_id is not None:
+        current_app.logger.info("log-out", extra={"event": "logout", "user_id": user_id})
+    return redirect(url_for("main.index"))

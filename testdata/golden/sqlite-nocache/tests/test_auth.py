@@ -1,0 +1,133 @@
+"""Registration, log-in and log-out, end to end through the forms."""
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from ledger_api.extensions import db
+from ledger_api.models import User
+
+from .accounts import PASSWORD, log_in, log_out, register
+
+
+def test_register_log_in_and_out(client, csrf_token, app):
+    response = register(client, csrf_token)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/auth/login")
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.email == "ada@example.com"
+        assert PASSWORD not in user.password_hash
+
+    response = log_in(client, csrf_token, email="ada@example.com ")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account")
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "ada@example.com" in page.get_data(as_text=True)
+
+    response = log_out(client, csrf_token)
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 302
+
+
+def test_account_needs_log_in(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_wrong_password_is_refused_generically(client, csrf_token):
+    register(client, csrf_token)
+    wrong = log_in(client, csrf_token, password="not the password at all")
+    unknown = log_in(client, csrf_token, email="nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Invalid email or password." in wrong.get_data(as_text=True)
+    # The same answer whether or not the account exists.
+    assert "Invalid email or password." in unknown.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_short_password_is_refused(client, csrf_token, app):
+    response = register(client, csrf_token, password="short")
+    assert response.status_code == 400
+    assert "at least 12 characters" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_mismatched_confirmation_is_refused(client, csrf_token):
+    response = register(client, csrf_token, confirm=PASSWORD + "!")
+    assert response.status_code == 400
+
+
+def test_duplicate_email_is_refused(client, csrf_token, app):
+    register(client, csrf_token)
+    response = register(client, csrf_token, email="ADA@example.com")
+    assert response.status_code == 400
+    with app.app_context():
+        assert len(db.session.scalars(select(User)).all()) == 1
+
+
+def test_logout_needs_post_and_csrf(client, csrf_token):
+    register(client, csrf_token)
+    log_in(client, csrf_token)
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 400
+    assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"],
+)
+def test_no_open_redirect_after_log_in(client, csrf_token, target):
+    register(client, csrf_token)
+    response = log_in(client, csrf_token, query="?next=" + target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+def test_local_next_is_followed(client, csrf_token):
+    register(client, csrf_token)
+    response = log_in(client, csrf_token, query="?next=/account")
+    assert response.headers["Location"] == "/account"
+
+
+def test_session_is_renewed_at_log_in(client, csrf_token):
+    register(client, csrf_token)
+    client.get("/auth/login")
+    before = client.get_cookie("__Host-session")
+    log_in(client, csrf_token)
+    after = client.get_cookie("__Host-session")
+    assert before is not None and after is not None
+    assert before.value != after.value
+
+
+def test_auth_events_are_logged_without_secrets(client, csrf_token, caplog):
+    register(client, csrf_token)
+    log_in(client, csrf_token, password="wrong password, surely")
+    log_in(client, csrf_token)
+    events = [getattr(r, "event", None) for r in caplog.records]
+    assert "register" in events
+    assert "login_failed" in events
+    assert "login" in events
+    for record in caplog.records:
+        text = record.getMessage() + repr(vars(record))
+        assert PASSWORD not in text
+        assert "wrong password, surely" not in text
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL") or "none" != "redis",
+    reason="server-side sessions need REDIS_URL",
+)
+def test_log_out_revokes_the_server_side_session(client, csrf_token):
+    register(client, csrf_token)
+    log_in(client, csrf_token)
+    stolen = client.get_cookie("__Host-session").value
+    log_out(client, csrf_token)
+    # Replaying the old cookie after log-out must not get back in.
+    client.set_cookie("__Host-session", stolen, domain="localhost", secure=True, path="/")
+    assert client.get("/account").status_code == 302
