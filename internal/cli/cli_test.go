@@ -1,0 +1,420 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampart-dev/rampart/blueprints"
+	"github.com/rampart-dev/rampart/generator"
+	"github.com/rampart-dev/rampart/internal/buildinfo"
+	"github.com/rampart-dev/rampart/internal/iostreams"
+	"github.com/rampart-dev/rampart/templates"
+)
+
+// fakePrompter answers from a map, or with the default.
+type fakePrompter struct {
+	answers map[string]string
+	asked   []string
+	err     error
+}
+
+func (p *fakePrompter) Select(q generator.Question, def string) (string, error) {
+	return p.answer(q, def)
+}
+
+func (p *fakePrompter) Input(q generator.Question, def string, validate func(string) error) (string, error) {
+	v, err := p.answer(q, def)
+	if err == nil {
+		err = validate(v)
+	}
+	return v, err
+}
+
+func (p *fakePrompter) answer(q generator.Question, def string) (string, error) {
+	p.asked = append(p.asked, q.Name)
+	if p.err != nil {
+		return "", p.err
+	}
+	if v, ok := p.answers[q.Name]; ok {
+		return v, nil
+	}
+	return def, nil
+}
+
+type result struct {
+	code        int
+	out, errOut string
+}
+
+// run executes rampart with args in dir, with stdin/stdout as terminals or not.
+func run(t *testing.T, dir string, tty bool, prompter *fakePrompter, args ...string) result {
+	t.Helper()
+	t.Chdir(dir)
+	io, _, out, errOut := iostreams.Test()
+	io.SetTTY(tty, tty)
+	f := &Factory{
+		IO:    io,
+		Build: buildinfo.Info{Version: "v1.0.0-test", Commit: "abc123", GoVersion: "go1.x"},
+		Blueprints: func() (map[string]*generator.Blueprint, error) {
+			return generator.LoadBlueprints(blueprints.Manifests, templates.FS, "v1.0.0-test")
+		},
+		Prompter: func() generator.Prompter {
+			if prompter == nil {
+				t.Fatal("prompted although no prompter was expected")
+			}
+			return prompter
+		},
+	}
+	cmd := NewRootCmd(f)
+	cmd.SetArgs(args)
+	_, err := cmd.ExecuteContextC(context.Background())
+	if err != nil {
+		errOut.WriteString(err.Error())
+	}
+	return result{code: ExitCode(err), out: out.String(), errOut: errOut.String()}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func expectNothingWritten(t *testing.T, dir string) {
+	t.Helper()
+	if got := listDir(t, dir); len(got) != 0 {
+		t.Fatalf("%s holds %v, want nothing written", dir, got)
+	}
+}
+
+func TestNoTerminalWithoutYesNamesTheMissingFlags(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, false, nil, "new", "demo")
+	if r.code != ExitUsage {
+		t.Fatalf("exit %d, want %d (%s)", r.code, ExitUsage, r.errOut)
+	}
+	for _, want := range []string{"--description", "--package", "--database", "--cache", "--auth", "--yes"} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("error does not mention %s: %s", want, r.errOut)
+		}
+	}
+	expectNothingWritten(t, dir)
+}
+
+func TestNoNameWithYes(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, false, nil, "new", "--yes")
+	if r.code != ExitUsage || !strings.Contains(r.errOut, "NAME") {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	expectNothingWritten(t, dir)
+}
+
+func TestYesGeneratesTheDefaultProject(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, false, nil, "new", "demo", "--yes", "--no-git")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	record, err := os.ReadFile(filepath.Join(dir, "demo", ".rampart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"database: postgres", "cache: redis", "auth: session", "package: demo", "rampart_version: v1.0.0-test"} {
+		if !strings.Contains(string(record), want) {
+			t.Errorf(".rampart.yaml lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo", ".git")); !os.IsNotExist(err) {
+		t.Error("--no-git still made a repository")
+	}
+	if got := listDir(t, dir); len(got) != 1 {
+		t.Errorf("left %v beside the project", got)
+	}
+	if !strings.Contains(r.out, "make install test") {
+		t.Errorf("no next steps in %q", r.out)
+	}
+}
+
+func TestGitInitIsNeverAnError(t *testing.T) {
+	dir := t.TempDir()
+	// No identity and no global configuration: git may not commit, and
+	// that must not fail the run.
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	r := run(t, dir, false, nil, "new", "demo", "--yes")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	if !strings.Contains(r.out, "git: ") {
+		t.Errorf("no git status in %q", r.out)
+	}
+}
+
+func TestOutputFlagAndJSONSummary(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, false, nil, "new", "svc", "-o", "nested-out", "--database", "sqlite", "--cache", "none", "--yes", "--json", "--no-git")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	var summary report
+	if err := json.Unmarshal([]byte(r.out), &summary); err != nil {
+		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, r.out)
+	}
+	if summary.Output != filepath.Join(dir, "nested-out") || summary.Answers["database"] != "sqlite" || len(summary.Files) < 30 {
+		t.Fatalf("summary = %+v", summary)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nested-out", "src", "svc", "__init__.py")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, false, nil, "new", "demo", "--yes", "--dry-run")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	for _, want := range []string{"Dry run", "pyproject.toml", "src/demo/__init__.py", ".env", "files,", "bytes"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.out)
+		}
+	}
+	expectNothingWritten(t, dir)
+
+	r = run(t, dir, false, nil, "new", "demo", "--yes", "--dry-run", "--json")
+	var summary report
+	if err := json.Unmarshal([]byte(r.out), &summary); err != nil || !summary.DryRun || summary.TotalBytes == 0 {
+		t.Fatalf("json dry run: %v %+v", err, summary)
+	}
+	expectNothingWritten(t, dir)
+}
+
+func TestNonEmptyTargetIsRefusedAndUntouched(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "demo")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(target, "notes.txt")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir, false, nil, "new", "demo", "--yes")
+	if r.code != ExitUsage || !strings.Contains(r.errOut, "not empty") {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	if got := listDir(t, target); len(got) != 1 {
+		t.Fatalf("target now holds %v", got)
+	}
+	if got := listDir(t, dir); len(got) != 1 {
+		t.Fatalf("left %v beside the target", got)
+	}
+}
+
+func TestEmptyTargetDirectoryIsUsed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "demo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, dir, false, nil, "new", "demo", "--yes", "--no-git"); r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo", "pyproject.toml")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadInputExitsTwoAndWritesNothing(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown choice":      {[]string{"new", "demo", "--database", "oracle", "--yes"}, "allowed: postgres, sqlite"},
+		"bad name":            {[]string{"new", "Demo_App", "--yes"}, "lowercase letters"},
+		"path as name":        {[]string{"new", "../demo", "--yes"}, "not a path"},
+		"stdlib package":      {[]string{"new", "demo", "--package", "json", "--yes"}, "standard library"},
+		"dependency package":  {[]string{"new", "demo", "--package", "redis", "--yes"}, "reserved"},
+		"derived bad package": {[]string{"new", "test", "--yes"}, "pass a value explicitly"},
+		"unknown blueprint":   {[]string{"new", "demo", "--blueprint", "django", "--yes"}, `unknown blueprint "django"; built in: flask`},
+		"unknown flag":        {[]string{"new", "demo", "--colour", "red"}, "unknown flag"},
+		"two names":           {[]string{"new", "a", "b", "--yes"}, "accepts at most 1 arg"},
+		"unknown command":     {[]string{"nwe", "demo"}, "unknown command"},
+		"missing parent":      {[]string{"new", "demo", "-o", "no/such/dir", "--yes"}, "does not exist"},
+		"control characters":  {[]string{"new", "demo", "--description", "a\x1b[31mred", "--yes"}, "control character"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := run(t, dir, false, nil, c.args...)
+			if r.code != ExitUsage {
+				t.Fatalf("exit %d, want %d: %s", r.code, ExitUsage, r.errOut)
+			}
+			if !strings.Contains(r.errOut, c.want) {
+				t.Fatalf("error %q does not contain %q", r.errOut, c.want)
+			}
+			expectNothingWritten(t, dir)
+		})
+	}
+}
+
+func TestAnswersFile(t *testing.T) {
+	dir := t.TempDir()
+	answers := filepath.Join(dir, "answers.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(answers, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	write("blueprint: flask\nanswers:\n  database: sqlite\n  cache: none\n  description: from the file\n")
+	// Flags beat the file: --cache redis wins over the file's none.
+	r := run(t, dir, false, nil, "new", "demo", "--answers", answers, "--cache", "redis", "--yes", "--no-git", "-o", filepath.Join(out, "p"))
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	record, _ := os.ReadFile(filepath.Join(out, "p", ".rampart.yaml"))
+	for _, want := range []string{"database: sqlite", "cache: redis", "description: from the file"} {
+		if !strings.Contains(string(record), want) {
+			t.Errorf("record lacks %q:\n%s", want, record)
+		}
+	}
+
+	write("answers:\n  databse: sqlite\n")
+	if r := run(t, dir, false, nil, "new", "demo", "--answers", answers, "--yes"); r.code != ExitUsage || !strings.Contains(r.errOut, `unknown answer key "databse"`) {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	write("blueprint: django\n")
+	if r := run(t, dir, false, nil, "new", "demo", "--answers", answers, "--yes"); r.code != ExitUsage || !strings.Contains(r.errOut, "is for blueprint") {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	write("colour: blue\n")
+	if r := run(t, dir, false, nil, "new", "demo", "--answers", answers, "--yes"); r.code != ExitUsage || !strings.Contains(r.errOut, "colour") {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+}
+
+func TestInteractiveRunPrintsAnEquivalentCommandThatReproducesIt(t *testing.T) {
+	dir := t.TempDir()
+	prompter := &fakePrompter{answers: map[string]string{
+		"database": "sqlite", "auth": "none", "description": `It's "quoted" & $HOME`,
+	}}
+	r := run(t, dir, true, prompter, "new", "demo", "--no-git")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	if got := strings.Join(prompter.asked, ","); got != "description,package,database,cache,auth" {
+		t.Errorf("asked %s", got)
+	}
+	_, command, ok := strings.Cut(r.errOut, "without questions:\n  ")
+	if !ok {
+		t.Fatalf("no equivalent command in %q", r.errOut)
+	}
+	command = strings.TrimSpace(command)
+	want := `rampart new demo --description 'It'"'"'s "quoted" & $HOME' --package demo --database sqlite --cache redis --auth none --no-git --yes`
+	if command != want {
+		t.Fatalf("equivalent command\n got: %s\nwant: %s", command, want)
+	}
+	// Replaying it (as a shell would split it) gives the same files.
+	replay := t.TempDir()
+	args := []string{"new", "demo", "--description", `It's "quoted" & $HOME`, "--package", "demo", "--database", "sqlite", "--cache", "redis", "--auth", "none", "--no-git", "--yes"}
+	if r := run(t, replay, false, nil, args...); r.code != ExitOK {
+		t.Fatalf("replay exit %d: %s", r.code, r.errOut)
+	}
+	compareTrees(t, filepath.Join(dir, "demo"), filepath.Join(replay, "demo"))
+}
+
+func compareTrees(t *testing.T, a, b string) {
+	t.Helper()
+	err := filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == ".env" {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil || !bytes.Equal(want, got) {
+			t.Errorf("%s differs between the interactive run and its replay", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInterruptAtPromptExits130AndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, true, &fakePrompter{err: generator.ErrInterrupted}, "new", "demo")
+	if r.code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d: %s", r.code, ExitInterrupted, r.errOut)
+	}
+	expectNothingWritten(t, dir)
+}
+
+func TestFlagsParseIntoOptions(t *testing.T) {
+	io, _, _, _ := iostreams.Test()
+	f := &Factory{IO: io, Blueprints: func() (map[string]*generator.Blueprint, error) {
+		return generator.LoadBlueprints(blueprints.Manifests, templates.FS, "(devel)")
+	}}
+	var got *NewOptions
+	cmd := NewCmdNew(f, func(_ context.Context, o *NewOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"demo", "--database", "sqlite", "-o", "out", "-y", "--json", "--dry-run", "--no-git", "--answers", "a.yaml"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "demo" || got.Output != "out" || !got.Yes || !got.JSON || !got.DryRun || !got.NoGit || got.AnswersFile != "a.yaml" || got.Blueprint != "flask" {
+		t.Fatalf("options = %+v", got)
+	}
+	// Only flags actually given count as answers: defaults stay defaults.
+	if len(got.Flags) != 1 || got.Flags["database"] != "sqlite" {
+		t.Fatalf("flag answers = %v", got.Flags)
+	}
+}
+
+func TestHelpShowsEveryChoiceAndDefault(t *testing.T) {
+	r := run(t, t.TempDir(), false, nil, "new", "--help")
+	for _, want := range []string{"--database", "postgres, sqlite", `(default "postgres")`, "--cache", "redis, none", "--auth", "session, none", "--package", "derived from NAME", "--dry-run", "--answers"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestVersionAndBlueprintsCommands(t *testing.T) {
+	r := run(t, t.TempDir(), false, nil, "version")
+	if r.code != ExitOK || !strings.Contains(r.out, "rampart v1.0.0-test") || !strings.Contains(r.out, "abc123") {
+		t.Fatalf("version: %d %q", r.code, r.out)
+	}
+	r = run(t, t.TempDir(), false, nil, "blueprints")
+	if r.code != ExitOK || !strings.Contains(r.out, "flask") || !strings.Contains(r.out, "v0.1.0") {
+		t.Fatalf("blueprints: %d %q", r.code, r.out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := map[error]int{
+		nil:                      ExitOK,
+		generator.ErrInterrupted: ExitInterrupted,
+		&generator.InputError{Err: errors.New("x")}: ExitUsage,
+		runError{errors.New("disk full")}:           ExitFailure,
+	}
+	for err, want := range cases {
+		if got := ExitCode(err); got != want {
+			t.Errorf("ExitCode(%v) = %d, want %d", err, got, want)
+		}
+	}
+}
