@@ -134,12 +134,20 @@ func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (Fi
 	return f, nil
 }
 
-// outputPath replaces path placeholders (such as __package__) with answers.
+// DotPrefix in a template path stands for a leading dot in the output:
+// dot-gitignore becomes .gitignore. Template trees hold no real dot-files,
+// so a generated project's .gitignore cannot hide rampart's own files.
+const DotPrefix = "dot-"
+
+// outputPath replaces path placeholders (such as __package__) with answers
+// and dot- prefixes with dots.
 func (b *Blueprint) outputPath(rel string, data map[string]any) string {
 	segments := strings.Split(rel, "/")
 	for i, seg := range segments {
 		if question, ok := b.PathVars[seg]; ok {
 			segments[i] = fmt.Sprint(data[question])
+		} else if rest, ok := strings.CutPrefix(seg, DotPrefix); ok && rest != "" {
+			segments[i] = "." + rest
 		}
 	}
 	return strings.Join(segments, "/")

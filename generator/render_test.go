@@ -3,9 +3,12 @@ package generator
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/rampart-dev/rampart/templates"
 )
 
 func renderFixture(t *testing.T, answers Answers) *Plan {
@@ -144,5 +147,19 @@ func TestMissingKeyIsAnError(t *testing.T) {
 	_, err = b.Render(Answers{"name": "x", "package": "x", "notes": "", "database": "sqlite", "auth": "none"}, "v0.1.0")
 	if err == nil || !strings.Contains(err.Error(), "nmae") {
 		t.Fatalf("error = %v, want the missing key named", err)
+	}
+}
+
+func TestTemplateTreesHoldNoDotFiles(t *testing.T) {
+	// A dot-file such as .gitignore inside templates/ would apply to
+	// rampart's own repository; trees use the dot- prefix instead.
+	err := fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".") && p != "." {
+			t.Errorf("%s: name it %s%s", p, DotPrefix, strings.TrimPrefix(d.Name(), "."))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
