@@ -63,7 +63,7 @@ func fixtureTemplates() fstest.MapFS {
 		"tpl/base/jinja.html":                  {Data: []byte("{{ user }} {% if x %}[[ y ]]{% endif %} ${{ github.sha }} <% not a template %>\n")},
 		"tpl/base/bin/run":                     {Data: []byte("#!/bin/sh\n")},
 		"tpl/extra/only.txt":                   {Data: []byte("sqlite only\n")},
-		"tpl/secret/dot-env.tmpl":                 {Data: []byte("SECRET_KEY=<% secret 16 %>\n")},
+		"tpl/secret/dot-env.tmpl":              {Data: []byte("SECRET_KEY=<% secret 16 %>\n")},
 	}
 }
 
