@@ -73,6 +73,6 @@ stop_services() {
 
 # create_database NAME: a fresh, empty database on the test server.
 create_database() {
-  psql "$POSTGRES_URL_BASE/postgres" -q -v ON_ERROR_STOP=1 \
+  PGOPTIONS="-c client_min_messages=warning" psql "$POSTGRES_URL_BASE/postgres" -q -v ON_ERROR_STOP=1 \
     -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
 }
