@@ -110,14 +110,21 @@ func TestRenderEscapesFreeText(t *testing.T) {
 	}
 }
 
-func TestRenderRejectsDuplicatePaths(t *testing.T) {
+// renderWithTemplate renders the fixture with one more template file.
+func renderWithTemplate(t *testing.T, path, contents string) error {
+	t.Helper()
 	templates := fixtureTemplates()
-	templates["tpl/base/docs/only.txt"] = &fstest.MapFile{Data: []byte("clash\n")}
+	templates[path] = &fstest.MapFile{Data: []byte(contents)}
 	b, err := ParseBlueprint([]byte(fixtureManifest), templates)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = b.Render(Answers{"name": "x", "package": "x", "notes": "", "database": "sqlite", "auth": "none"}, "v0.1.0")
+	return err
+}
+
+func TestRenderRejectsDuplicatePaths(t *testing.T) {
+	err := renderWithTemplate(t, "tpl/base/docs/only.txt", "clash\n")
 	var dup *DuplicatePathError
 	if !errors.As(err, &dup) || dup.Path != "docs/only.txt" {
 		t.Fatalf("error = %v, want a duplicate docs/only.txt", err)
@@ -125,26 +132,14 @@ func TestRenderRejectsDuplicatePaths(t *testing.T) {
 }
 
 func TestSecretIsRefusedInTrackedFiles(t *testing.T) {
-	templates := fixtureTemplates()
-	templates["tpl/base/config.py.tmpl"] = &fstest.MapFile{Data: []byte("KEY = '<% secret 8 %>'\n")}
-	b, err := ParseBlueprint([]byte(fixtureManifest), templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = b.Render(Answers{"name": "x", "package": "x", "notes": "", "database": "sqlite", "auth": "none"}, "v0.1.0")
+	err := renderWithTemplate(t, "tpl/base/config.py.tmpl", "KEY = '<% secret 8 %>'\n")
 	if err == nil || !strings.Contains(err.Error(), "only allowed in local") {
 		t.Fatalf("error = %v, want secret refused in a tracked file", err)
 	}
 }
 
 func TestMissingKeyIsAnError(t *testing.T) {
-	templates := fixtureTemplates()
-	templates["tpl/base/typo.txt.tmpl"] = &fstest.MapFile{Data: []byte("<% .nmae %>\n")}
-	b, err := ParseBlueprint([]byte(fixtureManifest), templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = b.Render(Answers{"name": "x", "package": "x", "notes": "", "database": "sqlite", "auth": "none"}, "v0.1.0")
+	err := renderWithTemplate(t, "tpl/base/typo.txt.tmpl", "<% .nmae %>\n")
 	if err == nil || !strings.Contains(err.Error(), "nmae") {
 		t.Fatalf("error = %v, want the missing key named", err)
 	}
