@@ -176,7 +176,7 @@ func runNew(ctx context.Context, opts *NewOptions) error {
 		return runError{fmt.Errorf("rendering %s: %w", bp.Name, err)}
 	}
 
-	report := newReport(bp, plan, target, opts.DryRun)
+	report := newReport(bp, plan, name, target, opts.DryRun)
 	if opts.DryRun {
 		return report.print(io, opts.JSON)
 	}

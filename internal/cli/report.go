@@ -31,9 +31,9 @@ type reportFile struct {
 	Local bool   `json:"local,omitempty"`
 }
 
-func newReport(bp *generator.Blueprint, plan *generator.Plan, target string, dryRun bool) *report {
+func newReport(bp *generator.Blueprint, plan *generator.Plan, name, target string, dryRun bool) *report {
 	r := &report{
-		Name: plan.Answers["name"], Blueprint: bp.Name, BlueprintVersion: bp.Version,
+		Name: name, Blueprint: bp.Name, BlueprintVersion: bp.Version,
 		Output: target, DryRun: dryRun, Answers: plan.Answers,
 	}
 	for _, f := range plan.Files {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ def create_app(
     """
     app = Flask(__name__)
     settings = config.load_settings(
-        config.environment() if environ is None else environ, app.instance_path
+        os.environ if environ is None else environ, app.instance_path
     )
     settings.update(overrides or {})
     config.validate_settings(settings)

@@ -7,7 +7,6 @@ without the secrets and addresses it needs.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -125,8 +124,3 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         )
     if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
-
-
-def environment() -> Mapping[str, str]:
-    """The process environment (a seam for tests)."""
-    return os.environ
