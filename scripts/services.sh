@@ -1,9 +1,13 @@
-# Sourced by e2e.sh: installs (if missing) and starts throw-away PostgreSQL and
-# Redis servers on 127.0.0.1, with generated passwords, and stops them on exit.
-# Sets POSTGRES_URL_BASE (append a database name) and REDIS_URL_BASE (append /N).
+# Sourced by matrix.sh: installs (if missing) and starts throw-away PostgreSQL,
+# MariaDB, Redis and memcached servers on 127.0.0.1, with generated passwords
+# where the server has authentication, and stops them on exit.
+# Sets POSTGRES_URL_BASE and MYSQL_URL_BASE (append /DATABASE), REDIS_URL_BASE
+# (append /N) and MEMCACHED_SERVERS (host:port).
 
 PG_PORT=${PG_PORT:-55432}
+MYSQL_PORT=${MYSQL_PORT:-53306}
 REDIS_PORT=${REDIS_PORT:-56379}
+MEMCACHED_PORT=${MEMCACHED_PORT:-51211}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -17,6 +21,9 @@ install_services() {
   [ -n "$(pg_bindir)" ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v psql >/dev/null || missing+=(postgresql-client)
+  command -v mariadbd >/dev/null || missing+=(mariadb-server)
+  command -v mariadb >/dev/null || missing+=(mariadb-client)
+  command -v memcached >/dev/null || missing+=(memcached)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} from Debian packages"
     as_root apt-get update -qq
@@ -58,21 +65,69 @@ start_services() {
   redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG \
     || { cat "$state/redis/redis.log"; return 1; }
 
+  start_mariadb "$state/mariadb"
+
+  # memcached has no authentication in the text protocol: loopback only.
+  memcached --listen=127.0.0.1 --port="$MEMCACHED_PORT" --udp-port=0 --memory-limit=64 \
+    --user="$(id -un)" >"$state/memcached.log" 2>&1 &
+  local memcached_pid=$!
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MEMCACHED_PORT") 2>/dev/null && break
+    sleep 0.1
+  done
+  STOP_MEMCACHED=$memcached_pid
+
   POSTGRES_URL_BASE="postgresql://rampart:$PG_PASSWORD@127.0.0.1:$PG_PORT"
+  MYSQL_URL_BASE="mysql://rampart:$MYSQL_PASSWORD@127.0.0.1:$MYSQL_PORT"
   REDIS_URL_BASE="redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT"
+  MEMCACHED_SERVERS="127.0.0.1:$MEMCACHED_PORT"
   export PGPASSWORD=$PG_PASSWORD
   echo "services: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT," \
-    "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1:$REDIS_PORT"
+    "MariaDB $(mariadbd --version | sed -E 's/.*Ver ([^ -]*).*/\1/') on 127.0.0.1:$MYSQL_PORT," \
+    "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1:$REDIS_PORT," \
+    "memcached $(memcached -V | awk '{print $2}') on $MEMCACHED_SERVERS"
+}
+
+# start_mariadb DIR: a private MariaDB data directory and server, with an
+# account "rampart" that may create databases, reachable over TCP only.
+start_mariadb() {
+  local dir=$1
+  MYSQL_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  mkdir -p "$dir/data" "$dir/tmp"
+  local user; user=$(id -un)
+  if [ "$(id -u)" = 0 ]; then user=mysql; chown -R mysql "$dir"; fi
+  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" --auth-root-authentication-method=socket \
+    --tmpdir="$dir/tmp" --skip-test-db >"$dir/install.log" 2>&1 || { cat "$dir/install.log"; return 1; }
+  mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$user" --bind-address=127.0.0.1 \
+    --port="$MYSQL_PORT" --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
+    --log-error="$dir/error.log" --innodb-flush-log-at-trx-commit=0 --skip-name-resolve \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci >/dev/null 2>&1 &
+  for _ in $(seq 100); do
+    [ -S "$dir/mysqld.sock" ] && mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
+    "CREATE USER 'rampart'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD'; GRANT ALL ON *.* TO 'rampart'@'127.0.0.1';" \
+    || { cat "$dir/error.log"; return 1; }
+  STOP_MARIADB="$dir/mysqld.sock"
 }
 
 stop_services() {
   [ -n "${STOP_POSTGRES:-}" ] && run_as_db_owner $STOP_POSTGRES >/dev/null 2>&1
+  [ -n "${STOP_MARIADB:-}" ] && mariadb-admin --no-defaults --socket="$STOP_MARIADB" -uroot shutdown >/dev/null 2>&1
+  [ -n "${STOP_MEMCACHED:-}" ] && kill "$STOP_MEMCACHED" 2>/dev/null
   [ -n "${REDIS_PASSWORD:-}" ] && redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning shutdown nosave >/dev/null 2>&1
   return 0
 }
 
-# create_database NAME: a fresh, empty database on the test server.
+# create_database NAME: a fresh, empty PostgreSQL database.
 create_database() {
   PGOPTIONS="-c client_min_messages=warning" psql "$POSTGRES_URL_BASE/postgres" -q -v ON_ERROR_STOP=1 \
     -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
+}
+
+# create_mysql_database NAME: a fresh, empty MariaDB database (utf8mb4).
+create_mysql_database() {
+  mariadb --no-defaults --socket="$STOP_MARIADB" -uroot -e \
+    "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
 }

@@ -243,7 +243,7 @@ func TestBadInputExitsTwoAndWritesNothing(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown choice":      {[]string{"new", "demo", "--database", "oracle", "--yes"}, "allowed: postgres, sqlite"},
+		"unknown choice":      {[]string{"new", "demo", "--database", "oracle", "--yes"}, "allowed: postgres, mysql, sqlite, none"},
 		"bad name":            {[]string{"new", "Demo_App", "--yes"}, "lowercase letters"},
 		"path as name":        {[]string{"new", "../demo", "--yes"}, "not a path"},
 		"stdlib package":      {[]string{"new", "demo", "--package", "json", "--yes"}, "standard library"},
@@ -387,7 +387,7 @@ func TestFlagsParseIntoOptions(t *testing.T) {
 
 func TestHelpShowsEveryChoiceAndDefault(t *testing.T) {
 	r := run(t, t.TempDir(), false, nil, "new", "--help")
-	for _, want := range []string{"--database", "postgres, sqlite", `(default "postgres")`, "--cache", "redis, none", "--auth", "session, none", "--package", "derived from NAME", "--dry-run", "--answers"} {
+	for _, want := range []string{"--database", "postgres, mysql, sqlite, none", `(default "postgres")`, "--cache", "redis, memcached, none", "--auth", "session, oidc, jwt, none", "--package", "derived from NAME", "--dry-run", "--answers"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -416,5 +416,32 @@ func TestExitCodes(t *testing.T) {
 		if got := ExitCode(err); got != want {
 			t.Errorf("ExitCode(%v) = %d, want %d", err, got, want)
 		}
+	}
+}
+
+// Each rule of the flask manifest, through the command line: exit 2, the
+// rule's message with what to pick instead, nothing written.
+func TestForbiddenCombinationsAreRefusedWithTheirReason(t *testing.T) {
+	cases := map[string]struct {
+		auth, want string
+	}{
+		"session needs a database": {"session", "--auth session stores accounts (email and password hash) in a database"},
+		"oidc needs a database":    {"oidc", "--auth oidc keeps a local user record"},
+		"jwt needs a database":     {"jwt", "--auth jwt stores accounts and revocable refresh tokens"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := run(t, dir, false, nil, "new", "demo", "--database", "none", "--auth", c.auth, "--yes")
+			if r.code != ExitUsage {
+				t.Fatalf("exit %d, want %d: %s", r.code, ExitUsage, r.errOut)
+			}
+			for _, want := range []string{c.want, "choose --database postgres, mysql or sqlite, or --auth none"} {
+				if !strings.Contains(r.errOut, want) {
+					t.Errorf("error %q does not contain %q", r.errOut, want)
+				}
+			}
+			expectNothingWritten(t, dir)
+		})
 	}
 }

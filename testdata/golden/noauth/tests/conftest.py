@@ -1,8 +1,7 @@
 """Fixtures: an app per test on a throw-away database, and a client that
 talks HTTPS with a same-origin Referer, as a browser does.
 
-Set DATABASE_URL (and REDIS_URL where the project uses Redis) to run the
-suite against real servers.
+Set DATABASE_URL and REDIS_URL to run the suite against real servers.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ def make_app(environ):
         environ_override: dict[str, str] | None = None, *, migrated: bool = False, **overrides
     ) -> Flask:
         # A fresh prefix keeps the sessions of one test away from the next
-        # when they share a real Redis.
+        # when they share a real cache server.
         overrides.setdefault("SESSION_KEY_PREFIX", f"test-{uuid.uuid4().hex}:session:")
         app = create_app(environ if environ_override is None else environ_override, overrides)
         app.test_client_class = BrowserLikeClient

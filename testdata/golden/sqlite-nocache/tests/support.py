@@ -17,6 +17,8 @@ from ledger_api.extensions import db
 MIGRATIONS = str(Path(__file__).resolve().parents[1] / "migrations")
 TEST_SECRET_KEY = "test-only-secret-key-" + "0123456789abcdef" * 2
 BASE_URL = "https://localhost"
+# Settings taken from the environment, so the suite can run against real servers.
+SERVER_SETTINGS: list[str] = ["DATABASE_URL"]
 
 
 class BrowserLikeClient(FlaskClient):
@@ -50,7 +52,7 @@ def base_environ(tmp_path: Path) -> dict[str, str]:
         "TRUSTED_HOSTS": "localhost",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
     }
-    for name in ("DATABASE_URL", "REDIS_URL"):
+    for name in SERVER_SETTINGS:
         if os.environ.get(name):
             environ[name] = os.environ[name]
     return environ

@@ -62,7 +62,5 @@ def test_secret_key_fallbacks_allow_rotation():
     assert app.config["SECRET_KEY_FALLBACKS"] == ["old-key-1", "old-key-2"]
 
 
-def test_postgres_urls_use_psycopg3():
-    assert database_url("postgresql://u:p@db/x") == "postgresql+psycopg://u:p@db/x"
-    assert database_url("postgres://u:p@db/x") == "postgresql+psycopg://u:p@db/x"
+def test_sqlite_urls_are_kept():
     assert database_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"

@@ -27,3 +27,9 @@ def test_not_found_is_generic(client):
 
 def test_debug_is_off(make_app):
     assert make_app().debug is False
+
+
+def test_api_errors_are_generic_json(client):
+    response = client.get("/api/no-such-endpoint")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "There is nothing here."}

@@ -30,7 +30,6 @@ def test_weak_hash_is_upgraded_at_log_in(client, csrf_token, app):
         user = db.session.scalar(select(User))
         user.password_hash = weak
         db.session.commit()
-
     assert log_in(client, csrf_token, email=EMAIL).status_code == 302
 
     with app.app_context():

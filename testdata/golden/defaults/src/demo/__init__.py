@@ -22,9 +22,7 @@ def create_app(
     config.ConfigError before anything is served.
     """
     app = Flask(__name__)
-    settings = config.load_settings(
-        os.environ if environ is None else environ, app.instance_path
-    )
+    settings = config.load_settings(os.environ if environ is None else environ, app.instance_path)
     settings.update(overrides or {})
     config.validate_settings(settings)
     app.config.from_mapping(settings)

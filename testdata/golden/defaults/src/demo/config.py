@@ -35,11 +35,18 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+# Driver-less URLs get the driver this project installs.
+DRIVER_PREFIXES = {
+    "postgres://": "postgresql+psycopg://",
+    "postgresql://": "postgresql+psycopg://",
+}
+
+
 def database_url(url: str) -> str:
-    """Select the psycopg 3 driver for PostgreSQL URLs written without one."""
-    for prefix in ("postgres://", "postgresql://"):
+    """Select the installed driver for database URLs written without one."""
+    for prefix, replacement in DRIVER_PREFIXES.items():
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            return replacement + url[len(prefix) :]
     return url
 
 
@@ -95,6 +102,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        }
+    )
+    settings.update(
+        {
             "PASSWORD_MIN_LENGTH": _int(environ, "PASSWORD_MIN_LENGTH", 12),
             "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         }
@@ -120,7 +131,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
     ]
     if missing:
         raise ConfigError(
-            "refusing to start in production without " + ", ".join(missing)
+            "refusing to start in production without "
+            + ", ".join(missing)
             + " (set them in the environment; see .env.example)"
         )
     if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:

@@ -52,7 +52,8 @@ def _check_cache() -> bool | None:
 def readyz():
     """Readiness: every dependency answers. 503 takes the pod out of the
     load balancer until it recovers."""
-    checks = {"database": _check_database()}
+    checks: dict[str, bool] = {}
+    checks["database"] = _check_database()
     cache = _check_cache()
     if cache is not None:
         checks["cache"] = cache

@@ -35,11 +35,18 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+# Driver-less URLs get the driver this project installs.
+DRIVER_PREFIXES = {
+    "postgres://": "postgresql+psycopg://",
+    "postgresql://": "postgresql+psycopg://",
+}
+
+
 def database_url(url: str) -> str:
-    """Select the psycopg 3 driver for PostgreSQL URLs written without one."""
-    for prefix in ("postgres://", "postgresql://"):
+    """Select the installed driver for database URLs written without one."""
+    for prefix, replacement in DRIVER_PREFIXES.items():
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            return replacement + url[len(prefix) :]
     return url
 
 
@@ -109,7 +116,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
     ]
     if missing:
         raise ConfigError(
-            "refusing to start in production without " + ", ".join(missing)
+            "refusing to start in production without "
+            + ", ".join(missing)
             + " (set them in the environment; see .env.example)"
         )
     if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:

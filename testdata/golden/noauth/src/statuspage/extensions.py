@@ -13,6 +13,7 @@ from redis import Redis
 from sqlalchemy import MetaData
 
 from .about import PROJECT_NAME
+from .cache import LocalCache, RedisCache
 
 # Deterministic constraint names, so migrations can drop and alter them on
 # every database.
@@ -24,8 +25,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+
 csrf = CSRFProtect()
 # The client address comes from the WSGI environ, which ProxyFix corrects
 # when FORWARDED_PROXIES says how many proxies to trust.
@@ -43,6 +46,7 @@ def init_app(app: Flask) -> None:
             redis_url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
         )
         app.extensions["redis"] = client
+        app.extensions["cache"] = RedisCache(client)
         # Server-side sessions: the cookie holds only a random id, so log-out
         # deletes the session for good.
         app.config.setdefault("SESSION_TYPE", "redis")
@@ -54,6 +58,9 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2}
         )
+    else:
+        # Development without Redis: a per-process cache and signed-cookie sessions.
+        app.extensions["cache"] = LocalCache()
     # Without a shared store, rate limits are counted per process.
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", PROJECT_NAME)

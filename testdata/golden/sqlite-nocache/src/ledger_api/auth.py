@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -24,6 +13,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from .extensions import db, limiter, login_manager
 from .models import User
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
+from .sessions import end_session, renew_session, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -72,28 +62,6 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
 
 
-def safe_next(target: str | None) -> str | None:
-    """Accept only a local path as the post-log-in destination (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
-def _renew_session() -> None:
-    """Start a fresh session: nothing from before log-in survives, and a
-    server-side session gets a new id (no session fixation)."""
-    regenerate = getattr(current_app.session_interface, "regenerate", None)
-    if regenerate is not None:
-        # Flask-Session deletes the stored pre-log-in session and issues a new
-        # id. It acts only on a non-empty session, so it must run before clear().
-        regenerate(session)
-    session.clear()
-    session.permanent = True
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def register():
@@ -134,7 +102,7 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
                 db.session.commit()
-            _renew_session()
+            renew_session()
             login_user(user)
             current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
             return redirect(safe_next(request.args.get("next")) or url_for("main.account"))
@@ -148,9 +116,7 @@ def login():
 def logout():
     user_id = current_user.get_id()
     logout_user()
-    # An emptied server-side session is deleted from the store, so the old
-    # cookie is worthless from now on.
-    session.clear()
+    end_session()
     if user_id is not None:
         current_app.logger.info("log-out", extra={"event": "logout", "user_id": user_id})
     return redirect(url_for("main.index"))

@@ -1,31 +1,35 @@
-"""Generic error pages: no tracebacks, no internals."""
+"""Generic error pages (JSON under /api/): no tracebacks, no internals."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
     400: "The request could not be understood.",
+    401: "You need to sign in.",
     403: "You are not allowed to do that.",
     404: "There is nothing here.",
     405: "That method is not allowed here.",
     413: "The request is too large.",
+    415: "That content type is not accepted here.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side.",
 }
 
 
-def _page(code: int) -> tuple[str, int]:
+def _page(code: int) -> tuple[str | Response, int]:
     message = MESSAGES.get(code, "The request could not be completed.")
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), code
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int]:
+def handle_http_error(error: HTTPException) -> tuple[str | Response, int]:
     return _page(error.code or 500)
 
 
-def handle_unexpected_error(error: Exception) -> tuple[str, int]:
+def handle_unexpected_error(error: Exception) -> tuple[str | Response, int]:
     # The details go to the log, never to the client.
     current_app.logger.exception("unhandled exception", extra={"event": "error"})
     return _page(500)

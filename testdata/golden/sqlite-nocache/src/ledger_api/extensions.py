@@ -23,8 +23,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+
 csrf = CSRFProtect()
 # The client address comes from the WSGI environ, which ProxyFix corrects
 # when FORWARDED_PROXIES says how many proxies to trust.

@@ -37,7 +37,8 @@ def _check_database() -> bool:
 def readyz():
     """Readiness: every dependency answers. 503 takes the pod out of the
     load balancer until it recovers."""
-    checks = {"database": _check_database()}
+    checks: dict[str, bool] = {}
+    checks["database"] = _check_database()
     ready = all(checks.values())
     body = {
         "status": "ok" if ready else "unavailable",

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Proves every combination of the flask blueprint's choices. The combinations
+# come from the manifest itself (go run ./tools/matrix), so a new choice is
+# covered without editing this script.
+#
+#   static   every combination. Allowed: generate it; no leftover template
+#            marker; every YAML, TOML and JSON file parses; python -m compileall;
+#            ruff check and ruff format --check. Forbidden: rampart exits 2 with the rule's message and
+#            writes nothing.
+#   servers  a pairwise-covering subset (every pair of choices at least once):
+#            install from PyPI (one virtualenv per dependency set), bandit, pytest
+#            without servers, pytest against real PostgreSQL, MariaDB, Redis and
+#            memcached started here on 127.0.0.1, and flask db upgrade in
+#            production mode where there is a database.
+#
+#   scripts/matrix.sh [all|static|servers]   (default: all)
+#   ONLY=a,b scripts/matrix.sh servers       only the named combinations
+#   KEEP=1 scripts/matrix.sh                 keep the work directory
+set -euo pipefail
+
+phase=${1:-all}
+case $phase in all | static | servers) ;; *)
+  echo "usage: scripts/matrix.sh [all|static|servers]" >&2; exit 2 ;;
+esac
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/rampart-matrix.XXXXXX")
+# shellcheck source=scripts/services.sh
+. "$repo/scripts/services.sh"
+cleanup() { stop_services; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CACHE_DIR=${PIP_CACHE_DIR:-$work/pip-cache}
+failed=0
+results=()
+
+record() { # record LINE: print a result line now and keep it for the summary
+  echo "$1"
+  results+=("$1")
+}
+
+echo "== building rampart and the combination list"
+(cd "$repo" && go build -o "$work/rampart" . && go build -o "$work/matrix" ./tools/matrix)
+"$work/rampart" version | head -1
+"$work/matrix" all >"$work/all.tsv"
+"$work/matrix" pairwise >"$work/pairwise.tsv"
+
+# The same ruff as the generated projects pin.
+ruff_pin=$(grep -o '"ruff==[^"]*"' "$repo/templates/flask/base/pyproject.toml.tmpl" | tr -d '"')
+echo "== tools: $ruff_pin, pyyaml"
+python3 -m venv "$work/tools"
+"$work/tools/bin/pip" install --quiet "$ruff_pin" pyyaml==6.0.3
+
+generate() { # generate DIR NAME FLAGS...: rampart new in DIR
+  local dir=$1 name=$2; shift 2
+  (cd "$dir" && "$work/rampart" new "$name" --no-git --yes "$@")
+}
+
+static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
+  local name=$1 flags=$2 message=$3 log=$work/static-logs/$1.log
+  local -a args
+  read -r -a args <<<"$flags"
+  if [ -n "$message" ]; then
+    local status=0
+    generate "$work/static" "$name" "${args[@]}" >"$log" 2>&1 || status=$?
+    if [ "$status" -ne 2 ]; then echo "exit $status, want 2"; return 1; fi
+    if ! grep -qF -- "$message" "$log"; then echo "the rule's message is missing from the output"; return 1; fi
+    if compgen -G "$work/static/*$name*" >/dev/null; then echo "left files behind"; return 1; fi
+    return 0
+  fi
+  generate "$work/static" "$name" "${args[@]}" >"$log" 2>&1 || { echo "rampart new failed"; return 1; }
+  local dir=$work/static/$name
+  "$work/tools/bin/python" "$repo/scripts/lib/check_files.py" "$dir" >>"$log" 2>&1 || { echo "file checks"; return 1; }
+  (cd "$dir" && python3 -m compileall -q src tests $( [ -d migrations ] && echo migrations )) >>"$log" 2>&1 \
+    || { echo "compileall"; return 1; }
+  (cd "$dir" && "$work/tools/bin/ruff" check --quiet --no-cache --output-format concise .) >>"$log" 2>&1 || { echo "ruff check"; return 1; }
+  (cd "$dir" && "$work/tools/bin/ruff" format --check --no-cache .) >>"$log" 2>&1 || { echo "ruff format --check"; return 1; }
+}
+
+run_static() {
+  echo "== static: every combination ($(wc -l <"$work/all.tsv") from the manifest)"
+  mkdir -p "$work/static" "$work/static-logs"
+  local name flags message why allowed=0 forbidden=0 bad=0
+  while IFS=$'\t' read -r name flags message; do
+    if why=$(static_check "$name" "$flags" "$message"); then
+      if [ -n "$message" ]; then
+        forbidden=$((forbidden + 1))
+        printf 'static   %-26s ok   refused: %s\n' "$name" "$message"
+      else
+        allowed=$((allowed + 1))
+        printf 'static   %-26s ok   generated, parsed, compiled, ruff check and format clean\n' "$name"
+      fi
+    else
+      bad=$((bad + 1))
+      printf 'static   %-26s FAILED (%s)\n' "$name" "$why"
+      tail -n 30 "$work/static-logs/$name.log" | sed 's/^/    /'
+    fi
+  done <"$work/all.tsv"
+  failed=$((failed + bad))
+  record "static: $allowed allowed combinations ok, $forbidden forbidden combinations refused, $bad failed"
+}
+
+step() { # step LOG LABEL CMD...: run a step, keep its output
+  local log=$1 label=$2; shift 2
+  echo "-- $label" >>"$log"
+  "$@" >>"$log" 2>&1 || { echo "$label"; return 1; }
+}
+
+pytest_count() { # the last pytest summary line in a log
+  grep -E '[0-9]+ (passed|failed)' "$1" | tail -n 1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//'
+}
+
+# venv_for DIR: the virtualenv for the project's dependency set, created and
+# filled from PyPI the first time; later projects add only themselves.
+venv_for() {
+  local dir=$1 key
+  key=$(python3 -c 'import hashlib, sys, tomllib
+p = tomllib.load(open(sys.argv[1], "rb"))["project"]
+deps = sorted(p["dependencies"]) + sorted(p["optional-dependencies"]["dev"])
+print(hashlib.sha256("\n".join(deps).encode()).hexdigest()[:16])' "$dir/pyproject.toml")
+  local venv=$work/venvs/$key
+  if [ ! -d "$venv" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet -e "$dir[dev]" || return 1
+  else
+    "$venv/bin/pip" install --quiet --no-deps -e "$dir" || return 1
+  fi
+  echo "$venv"
+}
+
+prove() { # prove NAME FLAGS: one combination against real servers
+  local name=$1 flags=$2 dir=$work/servers/$1 log=$work/servers/$1.log
+  local -a args
+  read -r -a args <<<"$flags"
+  generate "$work/servers" "$name" "${args[@]}" >"$log" 2>&1 || { echo "rampart new"; return 1; }
+  local db cache pkg
+  db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
+  cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
+  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+
+  local venv
+  venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
+  local bin=$venv/bin
+  step "$log" "bandit" bash -c "cd '$dir' && '$bin/bandit' --quiet --recursive src" || return 1
+  step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
+    '$bin/pytest' -q -p no:cacheprovider" || return 1
+  local alone; alone=$(pytest_count "$log")
+
+  local servers=() envs=() database_url=""
+  case $db in
+    postgres) create_database "$name"; database_url=$POSTGRES_URL_BASE/$name; servers+=(postgres) ;;
+    mysql) create_mysql_database "$name"; database_url=$MYSQL_URL_BASE/$name; servers+=(mariadb) ;;
+  esac
+  [ -z "$database_url" ] || envs+=("DATABASE_URL=$database_url")
+  case $cache in
+    redis) envs+=("REDIS_URL=$REDIS_URL_BASE/0"); servers+=(redis) ;;
+    memcached) envs+=("MEMCACHED_SERVERS=$MEMCACHED_SERVERS"); servers+=(memcached) ;;
+  esac
+  local with="n/a (no server in this stack)"
+  if [ ${#servers[@]} -gt 0 ]; then
+    step "$log" "pytest (${servers[*]})" bash -c "cd '$dir' && env ${envs[*]} '$bin/pytest' -q -p no:cacheprovider" || return 1
+    with="$(pytest_count "$log") on ${servers[*]}"
+  fi
+
+  local migrated="n/a (no database)"
+  if [ "$db" != none ]; then
+    case $db in
+      postgres) create_database "${name}_migrate"; database_url=$POSTGRES_URL_BASE/${name}_migrate ;;
+      mysql) create_mysql_database "${name}_migrate"; database_url=$MYSQL_URL_BASE/${name}_migrate ;;
+      sqlite) database_url=sqlite:///$dir/instance/migrated.sqlite3; mkdir -p "$dir/instance" ;;
+    esac
+    # Production mode: every required setting, or the app refuses to start.
+    local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
+      "SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      "JWT_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      "DATABASE_URL=$database_url" "REDIS_URL=$REDIS_URL_BASE/1" "MEMCACHED_SERVERS=$MEMCACHED_SERVERS"
+      OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix)
+    step "$log" "flask db upgrade" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db upgrade" || return 1
+    step "$log" "flask db current" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db current" || return 1
+    local head; head=$(grep -E '^[0-9A-Za-z_]+ \(head\)' "$log" | tail -n 1 | awk '{print $1}')
+    migrated="$db at ${head:-base (no revisions)}"
+  fi
+  echo "without servers: $alone | ${with} | migration: $migrated"
+}
+
+run_servers() {
+  local -a picked
+  mapfile -t picked <"$work/pairwise.tsv"
+  if [ -n "${ONLY:-}" ]; then
+    local -a only; IFS=, read -r -a only <<<"$ONLY"
+    local entry keep=()
+    for entry in "${picked[@]}"; do
+      [[ " ${only[*]} " == *" ${entry%%$'\t'*} "* ]] && keep+=("$entry")
+    done
+    picked=("${keep[@]}")
+  fi
+  echo "== servers: a pairwise-covering subset of ${#picked[@]} combinations"
+  printf '   %s\n' "${picked[@]%%$'\t'*}"
+  start_services "$work/services"
+  mkdir -p "$work/servers"
+  local entry name flags outcome ok=0 bad=0
+  for entry in "${picked[@]}"; do
+    name=${entry%%$'\t'*} flags=${entry#*$'\t'}
+    if outcome=$(prove "$name" "$flags"); then
+      ok=$((ok + 1))
+      printf 'servers  %-26s ok   %s\n' "$name" "$outcome"
+    else
+      bad=$((bad + 1))
+      printf 'servers  %-26s FAILED (%s)\n' "$name" "$outcome"
+      tail -n 60 "$work/servers/$name.log" | sed 's/^/    /'
+    fi
+  done
+  failed=$((failed + bad))
+  record "servers: $ok of ${#picked[@]} pairwise combinations passed against real servers, $bad failed"
+}
+
+start=$SECONDS
+[ "$phase" = servers ] || run_static
+[ "$phase" = static ] || run_servers
+
+echo
+echo "== matrix summary ($((SECONDS - start)) s)"
+printf '%s\n' "${results[@]}"
+echo "matrix: $([ "$failed" -eq 0 ] && echo passed || echo "$failed failed")"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,151 @@
+"""Log-in through an OpenID Connect provider, and log-out.
+
+Authlib runs the authorization code flow with PKCE (S256), keeps state,
+nonce and code verifier in the session, and validates the ID token against
+the provider's published keys: signature, issuer, audience, expiry and nonce.
+This module adds what Authlib leaves to the application: one pinned signing
+algorithm, an ID token that must be present, and the local user record.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from joserfc.errors import JoseError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db, limiter, login_manager
+from .models import User
+from .sessions import end_session, renew_session, safe_next
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Where to go after log-in, kept in the session across the provider round trip.
+NEXT_KEY = "auth_next"
+
+
+class LoginRefusedError(Exception):
+    """The provider's answer is not acceptable; the reason is logged, not shown."""
+
+
+def login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def _id_token_algorithm(id_token: str) -> str | None:
+    try:
+        header = id_token.split(".", 1)[0]
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    return decoded.get("alg") if isinstance(decoded, dict) else None
+
+
+def _verified_claims() -> dict:
+    """Finish the code flow and return the validated ID token claims."""
+    issuer = current_app.config["OIDC_ISSUER"]
+    try:
+        token = current_app.extensions["oidc"].authorize_access_token(
+            # The issuer we were configured with, not whatever discovery says.
+            claims_options={"iss": {"essential": True, "value": issuer}},
+            leeway=60,
+        )
+    except (AuthlibBaseError, JoseError, requests.RequestException, ValueError) as error:
+        raise LoginRefusedError(type(error).__name__) from error
+    id_token = token.get("id_token")
+    claims = token.get("userinfo")
+    # Authlib validates an ID token only when one is present; require it.
+    if not id_token or not claims:
+        raise LoginRefusedError("no ID token in the token response")
+    if _id_token_algorithm(id_token) != current_app.config["OIDC_ID_TOKEN_ALG"]:
+        raise LoginRefusedError("ID token signed with an unexpected algorithm")
+    return dict(claims)
+
+
+def _local_user(claims: dict) -> User:
+    """Create or update the user record for this provider account."""
+    issuer, subject = claims["iss"], str(claims["sub"])
+    query = select(User).where(User.issuer == issuer, User.subject == subject)
+    user = db.session.scalar(query)
+    if user is None:
+        user = User(issuer=issuer, subject=subject)
+        db.session.add(user)
+    # Only an address the provider has verified is worth keeping.
+    email = claims.get("email") if claims.get("email_verified") is True else None
+    user.email = email[:254] if isinstance(email, str) and email else None
+    name = claims.get("name")
+    user.name = name[:200] if isinstance(name, str) and name else None
+    user.last_login_at = datetime.now(UTC)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request created the same account a moment ago.
+        db.session.rollback()
+        user = db.session.scalar(query)
+        if user is None:
+            raise
+    return user
+
+
+@bp.get("/login")
+@limiter.limit(login_rate_limit)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.account"))
+    session[NEXT_KEY] = safe_next(request.args.get("next"))
+    return current_app.extensions["oidc"].authorize_redirect(
+        url_for("auth.callback", _external=True)
+    )
+
+
+@bp.get("/callback")
+@limiter.limit(login_rate_limit)
+def callback():
+    try:
+        claims = _verified_claims()
+    except LoginRefusedError as refused:
+        current_app.logger.warning(
+            "log-in failed", extra={"event": "login_failed", "reason": str(refused)}
+        )
+        flash("Log-in failed. Please try again.", "error")
+        return render_template("auth/failed.html"), 401
+    user = _local_user(claims)
+    next_url = session.get(NEXT_KEY)
+    renew_session()
+    login_user(user)
+    current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
+    return redirect(next_url or url_for("main.account"))
+
+
+@bp.post("/logout")
+def logout():
+    user_id = current_user.get_id()
+    logout_user()
+    end_session()
+    if user_id is not None:
+        current_app.logger.info("log-out", extra={"event": "logout", "user_id": user_id})
+    return redirect(url_for("main.index"))

@@ -1,0 +1,163 @@
+"""The account API: register, exchange a password for tokens, call with the
+access token, rotate and revoke refresh tokens."""
+
+import pytest
+from sqlalchemy import select
+
+from orders_api.extensions import db
+from orders_api.models import RefreshToken, User
+
+from .accounts import EMAIL, PASSWORD, bearer, log_in, register, tokens
+
+
+def test_register_then_call_the_api_with_a_token(client, app):
+    response = register(client)
+    assert response.status_code == 201
+    assert response.get_json()["email"] == "ada@example.com"
+    with app.app_context():
+        assert PASSWORD not in db.session.scalar(select(User)).password_hash
+
+    issued = log_in(client, email="ada@example.com ").get_json()
+    assert issued["token_type"] == "Bearer"
+    assert issued["expires_in"] == 15 * 60
+    me = client.get("/api/v1/me", headers=bearer(issued["access_token"]))
+    assert me.status_code == 200
+    assert me.get_json()["email"] == "ada@example.com"
+
+
+def test_token_responses_are_not_cached(client):
+    register(client)
+    response = log_in(client)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_wrong_password_and_unknown_email_get_the_same_401(client):
+    register(client)
+    wrong = log_in(client, password="not the password at all")
+    unknown = log_in(client, email="nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+def test_a_short_password_is_refused(client):
+    response = register(client, password="short")
+    assert response.status_code == 400
+    assert "at least 12" in response.get_json()["error"]
+
+
+def test_an_invalid_email_is_refused(client):
+    assert register(client, email="not an email").status_code == 400
+
+
+def test_a_duplicate_email_is_refused(client, app):
+    register(client)
+    assert register(client, email="ADA@example.com").status_code == 400
+    with app.app_context():
+        assert len(db.session.scalars(select(User)).all()) == 1
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic YTpi", "Token abc"])
+def test_the_api_needs_a_bearer_token(client, header):
+    headers = {} if header is None else {"Authorization": header}
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+def test_a_session_cookie_is_not_a_credential(client):
+    # Cookie-free authentication is what makes the CSRF exemption safe.
+    tokens(client)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_api_writes_need_no_csrf_token_but_must_be_json(client):
+    assert register(client).status_code == 201  # JSON, no CSRF token: accepted
+    form = client.post("/api/v1/auth/token", data={"email": EMAIL, "password": PASSWORD})
+    assert form.status_code == 415  # what an HTML form on another site can send
+    text = client.post("/api/v1/auth/token", data="{}", headers={"Content-Type": "text/plain"})
+    assert text.status_code == 415
+
+
+def test_csrf_still_protects_the_rest_of_the_app(make_app):
+    app = make_app()
+
+    @app.post("/probe/form")
+    def form():
+        return "changed"
+
+    assert app.test_client().post("/probe/form", data={"x": "y"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body", [[], {"email": EMAIL}, {"email": 1, "password": PASSWORD}, {"password": ""}]
+)
+def test_malformed_bodies_are_refused(client, body):
+    response = client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 400
+    assert "error" in response.get_json()
+
+
+def test_refresh_rotates_the_refresh_token(client):
+    first = tokens(client)
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert response.status_code == 200
+    second = response.get_json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert client.get("/api/v1/me", headers=bearer(second["access_token"])).status_code == 200
+
+
+def test_a_reused_refresh_token_revokes_the_whole_family(client):
+    first = tokens(client)
+    second = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    ).get_json()
+    # The first token comes back: someone kept a copy.
+    replay = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert replay.status_code == 401
+    # Its successor, held by whoever refreshed first, is dead too.
+    after = client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert after.status_code == 401
+
+
+def test_revoking_logs_out(client):
+    issued = tokens(client)
+    revoked = client.post("/api/v1/auth/revoke", json={"refresh_token": issued["refresh_token"]})
+    assert revoked.status_code == 204
+    refused = client.post("/api/v1/auth/refresh", json={"refresh_token": issued["refresh_token"]})
+    assert refused.status_code == 401
+    # Unknown tokens get the same answer.
+    assert client.post("/api/v1/auth/revoke", json={"refresh_token": "x"}).status_code == 204
+
+
+def test_refresh_tokens_are_stored_as_digests(client, app):
+    issued = tokens(client)
+    with app.app_context():
+        stored = db.session.scalar(select(RefreshToken))
+        assert stored.token_hash != issued["refresh_token"]
+        assert len(stored.token_hash) == 64
+
+
+def test_an_expired_refresh_token_is_refused(make_app):
+    client = make_app(migrated=True, JWT_REFRESH_DAYS=0).test_client()
+    issued = tokens(client)
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": issued["refresh_token"]})
+    assert response.status_code == 401
+
+
+def test_too_many_token_requests_get_429(make_app):
+    client = make_app(migrated=True, LOGIN_RATE_LIMIT="3 per minute").test_client()
+    statuses = [log_in(client, password=f"wrong password {i}").status_code for i in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_auth_events_are_logged_without_secrets(client, caplog):
+    issued = tokens(client)
+    log_in(client, password="wrong password, surely")
+    events = [getattr(r, "event", None) for r in caplog.records]
+    assert {"register", "login", "login_failed"} <= set(events)
+    for record in caplog.records:
+        text = record.getMessage() + repr(vars(record))
+        assert PASSWORD not in text
+        assert issued["access_token"] not in text
+        assert issued["refresh_token"] not in text

@@ -1,0 +1,154 @@
+"""Settings, read from environment variables only.
+
+APP_ENV selects the mode: "production" (the default, so a forgotten variable
+fails closed), "development" or "testing". Production refuses to start
+without the secrets and addresses it needs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("production", "development", "testing")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a safe configuration."""
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+# Driver-less URLs get the driver this project installs.
+DRIVER_PREFIXES = {
+    "mysql://": "mysql+pymysql://",
+    "mariadb://": "mariadb+pymysql://",
+}
+
+
+def database_url(url: str) -> str:
+    """Select the installed driver for database URLs written without one."""
+    for prefix, replacement in DRIVER_PREFIXES.items():
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url
+
+
+def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the Flask configuration from an environment mapping."""
+    app_env = environ.get("APP_ENV", "production")
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}; got {app_env!r}")
+
+    secret_key = environ.get("SECRET_KEY", "")
+    if not secret_key and app_env != "production":
+        # A throw-away key: sessions end when the process restarts. Production
+        # never gets here (see validate_settings).
+        secret_key = secrets.token_hex(32)
+
+    url = environ.get("DATABASE_URL", "")
+    if not url and app_env != "production":
+        url = "sqlite:///" + str(Path(instance_path) / "staff_portal.sqlite3")
+
+    default_hosts = "" if app_env == "production" else "localhost,127.0.0.1"
+    settings: dict[str, Any] = {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "SECRET_KEY": secret_key,
+        # Old keys still accepted for reading sessions while a new key rolls out.
+        "SECRET_KEY_FALLBACKS": _list(environ.get("SECRET_KEY_FALLBACKS")),
+        "SQLALCHEMY_DATABASE_URI": database_url(url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TRUSTED_HOSTS": _list(environ.get("TRUSTED_HOSTS", default_hosts)),
+        # How many reverse proxies sit in front of the app. Zero trusts no
+        # X-Forwarded-* header; set it to the real count behind a proxy.
+        "FORWARDED_PROXIES": _int(environ, "FORWARDED_PROXIES", 0),
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 100,
+        "PREFERRED_URL_SCHEME": "https",
+        # The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain.
+        "SESSION_COOKIE_NAME": "__Host-session",
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(environ, "SESSION_HOURS", 12)),
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        "WTF_CSRF_SSL_STRICT": True,
+        # host:port of each memcached server, comma-separated.
+        "MEMCACHED_SERVERS": _list(environ.get("MEMCACHED_SERVERS")),
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO").upper(),
+    }
+    settings.update(
+        {
+            "REMEMBER_COOKIE_NAME": "__Host-remember",
+            "REMEMBER_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        }
+    )
+    settings.update(
+        {
+            # The provider's issuer URL; its discovery document is at
+            # ISSUER/.well-known/openid-configuration.
+            "OIDC_ISSUER": environ.get("OIDC_ISSUER", "").rstrip("/"),
+            "OIDC_CLIENT_ID": environ.get("OIDC_CLIENT_ID", ""),
+            "OIDC_CLIENT_SECRET": environ.get("OIDC_CLIENT_SECRET", ""),
+            "OIDC_SCOPES": environ.get("OIDC_SCOPES", "openid email profile"),
+            # The only algorithm accepted for ID token signatures.
+            "OIDC_ID_TOKEN_ALG": environ.get("OIDC_ID_TOKEN_ALG", "RS256"),
+            "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        }
+    )
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith(("mysql", "mariadb")):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 5}
+        # Recycle before the server's wait_timeout closes idle connections.
+        settings["SQLALCHEMY_ENGINE_OPTIONS"]["pool_recycle"] = 3600
+    return settings
+
+
+def validate_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse configurations that are unsafe for the selected APP_ENV."""
+    if settings["APP_ENV"] != "production":
+        return
+    missing = [
+        name
+        for name, present in (
+            ("SECRET_KEY", settings.get("SECRET_KEY")),
+            ("DATABASE_URL", settings.get("SQLALCHEMY_DATABASE_URI")),
+            ("TRUSTED_HOSTS", settings.get("TRUSTED_HOSTS")),
+            ("MEMCACHED_SERVERS", settings.get("MEMCACHED_SERVERS")),
+            ("OIDC_ISSUER", settings.get("OIDC_ISSUER")),
+            ("OIDC_CLIENT_ID", settings.get("OIDC_CLIENT_ID")),
+            ("OIDC_CLIENT_SECRET", settings.get("OIDC_CLIENT_SECRET")),
+        )
+        if not present
+    ]
+    if missing:
+        raise ConfigError(
+            "refusing to start in production without "
+            + ", ".join(missing)
+            + " (set them in the environment; see .env.example)"
+        )
+    if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    if not settings["OIDC_ISSUER"].startswith("https://"):
+        raise ConfigError("OIDC_ISSUER must be an https:// URL in production")

@@ -1,0 +1,78 @@
+"""JSON logs, one object per line, each carrying the request id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, has_request_context, request
+from flask.logging import default_handler
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller-supplied id is kept only if it is short and plain, so it cannot
+# inject anything into logs or headers.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JSONFormatter(logging.Formatter):
+    """Serialise records as JSON: newlines in messages stay escaped, so user
+    input cannot forge extra log lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+def _assign_request_id() -> None:
+    supplied = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers[REQUEST_ID_HEADER] = g.request_id
+    return response
+
+
+class JSONHandler(logging.StreamHandler):
+    """Writes JSON lines to stderr, where containers and systemd collect them."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(JSONFormatter())
+        self.addFilter(RequestIdFilter())
+
+
+def init_app(app: Flask) -> None:
+    # The app logger is shared by every app created in one process (tests):
+    # replace an earlier JSON handler and Flask's plain one, keep the rest.
+    for handler in list(app.logger.handlers):
+        if handler is default_handler or isinstance(handler, JSONHandler):
+            app.logger.removeHandler(handler)
+    app.logger.addHandler(JSONHandler())
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)

@@ -1,0 +1,77 @@
+"""Production refuses to start without its secrets; development works with none."""
+
+import pytest
+
+from staff_portal import create_app
+from staff_portal.config import ConfigError, database_url
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "s" * 64,
+    "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3",
+    "TRUSTED_HOSTS": "app.example.com",
+    "MEMCACHED_SERVERS": "127.0.0.1:11211",
+    "OIDC_ISSUER": "https://id.example.com",
+    "OIDC_CLIENT_ID": "client-id",
+    "OIDC_CLIENT_SECRET": "client-secret",
+}
+
+
+def test_complete_production_settings_start():
+    app = create_app(PRODUCTION)
+    assert app.config["APP_ENV"] == "production"
+    assert not app.debug
+    assert not app.testing
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCTION.keys() - {"APP_ENV"}))
+def test_production_refuses_to_start_without(name):
+    environ = {key: value for key, value in PRODUCTION.items() if key != name}
+    with pytest.raises(ConfigError, match=name):
+        create_app(environ)
+
+
+def test_production_is_the_default():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({})
+
+
+def test_production_refuses_a_short_secret_key():
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app({**PRODUCTION, "SECRET_KEY": "too-short"})
+
+
+def test_production_refuses_debug_mode(monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(ConfigError, match="debug"):
+        create_app(PRODUCTION)
+
+
+def test_unknown_app_env_is_refused():
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        create_app({"APP_ENV": "prod"})
+
+
+def test_development_needs_no_servers_and_no_secret():
+    app = create_app({"APP_ENV": "development"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("staff_portal.sqlite3")
+    # A random per-process key, never a literal from the code.
+    assert len(app.config["SECRET_KEY"]) >= 32
+    assert create_app({"APP_ENV": "development"}).config["SECRET_KEY"] != app.config["SECRET_KEY"]
+
+
+def test_secret_key_fallbacks_allow_rotation():
+    app = create_app({**PRODUCTION, "SECRET_KEY_FALLBACKS": "old-key-1, old-key-2"})
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["old-key-1", "old-key-2"]
+
+
+def test_mysql_urls_use_pymysql():
+    assert database_url("mysql://u:p@db/x") == "mysql+pymysql://u:p@db/x"
+    assert database_url("mariadb://u:p@db/x") == "mariadb+pymysql://u:p@db/x"
+    assert database_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_production_needs_an_https_issuer():
+    with pytest.raises(ConfigError, match="https"):
+        create_app({**PRODUCTION, "OIDC_ISSUER": "http://id.example.com"})

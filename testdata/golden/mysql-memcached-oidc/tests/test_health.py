@@ -1,0 +1,43 @@
+"""/healthz answers without dependencies; /readyz checks them and says 503 when one is down."""
+
+import os
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_when_everything_is_up(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+
+
+def _unreachable_database(tmp_path) -> str:
+    if os.environ.get("DATABASE_URL"):
+        # Nothing listens on port 1 of the loopback address.
+        return "mysql://nobody:nothing@127.0.0.1:1/none?connect_timeout=2"
+    # A SQLite file in a directory that does not exist cannot be opened.
+    return f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}"
+
+
+def test_readyz_is_503_when_the_database_is_down(make_app, environ, tmp_path):
+    app = make_app({**environ, "DATABASE_URL": _unreachable_database(tmp_path)})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "unavailable"
+    # Liveness does not depend on the database.
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_readyz_is_503_when_memcached_is_down(make_app, environ):
+    app = make_app({**environ, "MEMCACHED_SERVERS": "127.0.0.1:1"})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["cache"] == "unavailable"

@@ -1,0 +1,28 @@
+"""Oversized bodies get 413; foreign Host headers get 400."""
+
+from flask import request
+
+
+def test_oversized_body_is_refused(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+
+    @app.post("/probe/upload")
+    def upload():
+        return str(len(request.form))
+
+    response = app.test_client().post("/probe/upload", data={"field": "x" * 4096})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+def test_default_body_limit_is_set(make_app):
+    assert make_app().config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_untrusted_host_is_refused(client):
+    response = client.get("/", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+
+
+def test_trusted_host_is_served(client):
+    assert client.get("/", headers={"Host": "localhost"}).status_code == 200

@@ -1,0 +1,60 @@
+"""Logs are JSON lines carrying a request id; input cannot forge lines."""
+
+import json
+import logging
+
+import pytest
+
+from staff_portal.logs import JSONFormatter, JSONHandler, RequestIdFilter
+
+
+def _render(records):
+    formatter = JSONFormatter()
+    return [formatter.format(record) for record in records]
+
+
+def test_request_id_is_generated_and_echoed(client):
+    response = client.get("/")
+    request_id = response.headers["X-Request-ID"]
+    assert len(request_id) == 32
+
+
+def test_plain_request_id_from_the_caller_is_kept(client):
+    response = client.get("/", headers={"X-Request-ID": "abc-123.def_456"})
+    assert response.headers["X-Request-ID"] == "abc-123.def_456"
+
+
+@pytest.mark.parametrize("supplied", ["short", "has space; and=more", "x" * 200, "<script>"])
+def test_unsafe_request_id_is_replaced(client, supplied):
+    response = client.get("/", headers={"X-Request-ID": supplied})
+    assert response.headers["X-Request-ID"] != supplied
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_log_lines_are_json_with_the_request_id(app, caplog):
+    @app.get("/probe/log")
+    def probe():
+        app.logger.info("user said %s", "hello\nFORGED line", extra={"event": "probe"})
+        return "ok"
+
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
+        response = app.test_client().get("/probe/log", headers={"X-Request-ID": "req-00000001"})
+    assert response.status_code == 200
+    lines = _render([r for r in caplog.records if getattr(r, "event", None) == "probe"])
+    assert len(lines) == 1
+    line = lines[0]
+    assert "\n" not in line, "a newline in user input must not start a new log line"
+    entry = json.loads(line)
+    assert entry["message"] == "user said hello\nFORGED line"
+    assert entry["request_id"] == "req-00000001"
+    assert entry["event"] == "probe"
+    assert entry["level"] == "INFO"
+
+
+def test_app_logger_writes_json_once(make_app):
+    make_app()
+    app = make_app()  # a second app must not stack a second handler
+    json_handlers = [h for h in app.logger.handlers if isinstance(h, JSONHandler)]
+    assert len(json_handlers) == 1
+    assert isinstance(json_handlers[0].formatter, JSONFormatter)

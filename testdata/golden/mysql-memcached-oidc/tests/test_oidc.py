@@ -1,0 +1,143 @@
+"""Log-in through OpenID Connect: code flow with PKCE S256, state and nonce
+checked, ID token validated against the provider's keys, local user record
+created then updated, log-out clears the session."""
+
+import pytest
+from sqlalchemy import func, select
+
+from staff_portal.extensions import db
+from staff_portal.models import User
+
+from .oidc_provider import CLIENT_ID, TAMPERING, s256
+from .signin import at_provider, finish, query_of, sign_in, start
+
+
+def log_out(client, csrf_token):
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    return client.post("/auth/logout", data={"csrf_token": token})
+
+
+def test_sign_in_creates_the_user_and_opens_the_account(client, provider, app):
+    response = sign_in(client)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "Ada Lovelace" in page.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert (user.issuer, user.subject) == (provider.issuer, "user-1")
+        assert user.email == "ada@example.com"
+        assert user.last_login_at is not None
+
+
+def test_authorization_request_uses_pkce_s256_state_and_nonce(client, provider):
+    params = query_of(start(client))
+    assert params["response_type"] == "code"
+    assert params["client_id"] == CLIENT_ID
+    assert params["redirect_uri"] == "https://localhost/auth/callback"
+    assert "openid" in params["scope"].split()
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["state"]) >= 20
+    assert len(params["nonce"]) >= 20
+    assert len(params["code_challenge"]) == 43
+
+
+def test_the_token_request_proves_the_pkce_verifier(client, provider):
+    challenge = query_of(start(client))["code_challenge"]
+    client.get("/")  # a second page view changes nothing
+    sign_in(client)
+    verifier = provider.token_requests[-1]["code_verifier"]
+    assert 43 <= len(verifier) <= 128
+    assert s256(verifier) == provider.authorize_requests[-1]["code_challenge"]
+    assert challenge != provider.authorize_requests[-1]["code_challenge"]  # fresh per attempt
+
+
+def test_a_second_sign_in_updates_the_same_user(client, provider, app, csrf_token):
+    sign_in(client)
+    log_out(client, csrf_token)
+    provider.user.update(email="ada@new.example", name="Ada King")
+    assert sign_in(client).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        user = db.session.scalar(select(User))
+        assert (user.email, user.name) == ("ada@new.example", "Ada King")
+
+
+def test_an_unverified_email_is_not_stored(client, provider, app):
+    provider.user["email_verified"] = False
+    assert sign_in(client).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User)).email is None
+
+
+def test_a_callback_with_a_forged_state_is_refused(client, provider):
+    callback = at_provider(start(client))
+    response = finish(client, callback.replace("state=", "state=forged"))
+    assert response.status_code == 401
+    assert client.get("/account").status_code == 302
+
+
+def test_a_callback_without_a_log_in_started_here_is_refused(client, provider, make_app):
+    # Login CSRF: a code obtained in the attacker's browser, replayed in the victim's.
+    callback = at_provider(start(client))
+    victim = make_app(migrated=True).test_client()
+    assert finish(victim, callback).status_code == 401
+    assert victim.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("tamper", TAMPERING)
+def test_a_bad_id_token_is_refused(client, provider, app, tamper, caplog):
+    provider.tamper = tamper
+    response = sign_in(client)
+    assert response.status_code == 401
+    assert "Log-in failed" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+    assert "login_failed" in [getattr(r, "event", None) for r in caplog.records]
+
+
+def test_provider_errors_are_refused(client, provider):
+    start(client)
+    response = client.get("/auth/callback?error=access_denied&state=x")
+    assert response.status_code == 401
+
+
+def test_log_out_clears_the_session(client, provider, csrf_token):
+    sign_in(client)
+    assert client.get("/account").status_code == 200
+    assert client.post("/auth/logout").status_code == 400  # CSRF token required
+    response = log_out(client, csrf_token)
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 302
+
+
+def test_session_is_renewed_at_log_in(client, provider):
+    start(client)
+    before = client.get_cookie("__Host-session")
+    sign_in(client)
+    after = client.get_cookie("__Host-session")
+    assert before is not None and after is not None
+    assert before.value != after.value
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_no_open_redirect_after_log_in(client, provider, target):
+    assert sign_in(client, "?next=" + target).headers["Location"] == "/account"
+
+
+def test_local_next_is_followed(client, provider):
+    assert sign_in(client, "?next=/account").headers["Location"] == "/account"
+
+
+def test_account_needs_log_in(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_repeated_log_in_attempts_get_429(make_app, provider):
+    client = make_app(migrated=True, LOGIN_RATE_LIMIT="3 per minute").test_client()
+    statuses = [client.get("/auth/login").status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
