@@ -57,3 +57,13 @@ def test_local_cache_entries_expire(monkeypatch):
     assert cache.get("short") == "lived"
     now[0] += 2
     assert cache.get("short") is None
+
+
+def test_sessions_and_rate_limits_use_the_server_when_configured(app):
+    if os.environ.get(SERVER_SETTING):
+        assert app.config["SESSION_TYPE"] == "redis"
+        assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    else:
+        # Development without a server: nothing shared, and the README says so.
+        assert "SESSION_TYPE" not in app.config
+        assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
