@@ -37,6 +37,9 @@ type Blueprint struct {
 	// Local lists output paths that are never tracked (git-ignored) and
 	// may hold secrets generated at write time, such as .env.
 	Local []string `yaml:"local"`
+	// Python, when set, lists the project's Python requirements and the
+	// lock catalog their hashes come from; templates see it as .python.
+	Python *PythonSpec `yaml:"python"`
 
 	templates fs.FS
 }
@@ -116,6 +119,19 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 	if err := b.validate(); err != nil {
 		return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 	}
+	if b.Python != nil {
+		if err := b.Python.load(root); err != nil {
+			return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
+		}
+		// Every requirement's condition, under every combination of choices.
+		err := b.ForEachCombination(func(a Answers) error {
+			_, err := b.Python.data(a)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("blueprint %q: python: %w", b.Name, err)
+		}
+	}
 	return &b, nil
 }
 
@@ -194,6 +210,9 @@ func (b *Blueprint) validate() error {
 func (q Question) validate() error {
 	if !identPattern.MatchString(q.Name) {
 		return fmt.Errorf("name must match %s", identPattern)
+	}
+	if q.Name == "python" {
+		return fmt.Errorf(`name "python" is reserved for the blueprint's Python requirements`)
 	}
 	if q.Prompt == "" {
 		return fmt.Errorf("prompt is empty")

@@ -262,3 +262,53 @@ func firstDifference(want, got []byte) string {
 	}
 	return "(line endings)"
 }
+
+// Every direct requirement of every combination is pinned in its locks, and
+// nothing the combination does not use leaks in (database none has no
+// SQLAlchemy; only postgres has psycopg).
+func TestEveryCombinationLocksItsRequirements(t *testing.T) {
+	b := flaskBlueprint(t)
+	err := b.ForEachCombination(func(a generator.Answers) error {
+		if b.CheckRules(a) != nil {
+			return nil
+		}
+		a["name"], a["package"], a["description"] = "combo", "combo", "d"
+		plan, err := b.Render(a, testVersion)
+		if err != nil {
+			return err
+		}
+		files := map[string]string{}
+		for _, f := range plan.Files {
+			files[f.Path] = string(f.Contents)
+		}
+		var doc struct {
+			Project struct {
+				Dependencies []string
+				Optional     map[string][]string `toml:"optional-dependencies"`
+			}
+		}
+		if _, err := toml.Decode(files["pyproject.toml"], &doc); err != nil {
+			return err
+		}
+		check := func(lock string, reqs []string) {
+			for _, req := range reqs {
+				name := strings.ToLower(strings.SplitN(strings.SplitN(req, "==", 2)[0], "[", 2)[0])
+				if !strings.Contains(files[lock], "\n"+name+"==") {
+					t.Errorf("%v: %s does not pin %s", a, lock, name)
+				}
+			}
+		}
+		check("requirements.lock", doc.Project.Dependencies)
+		check("requirements-dev.lock", append(doc.Project.Dependencies, doc.Project.Optional["dev"]...))
+		if a["database"] == "none" && strings.Contains(files["requirements.lock"], "\nsqlalchemy==") {
+			t.Errorf("%v: SQLAlchemy locked without a database", a)
+		}
+		if (a["database"] == "postgres") != strings.Contains(files["requirements.lock"], "\npsycopg-binary==") {
+			t.Errorf("%v: psycopg-binary locked = %v", a, !(a["database"] == "postgres"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

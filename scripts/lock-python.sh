@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Maintainer script: resolve the flask blueprint's Python requirements (the
+# `python:` section of blueprints/flask.yaml) and every transitive dependency
+# from PyPI, with hashes, into templates/flask/python-lock.json. Generation
+# stays offline: rampart cuts each project's requirements lock from this file.
+#
+# Run it after changing a pin in the manifest, review the diff, then
+# `go test ./generator -update` and scripts/matrix.sh.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/rampart-lock.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+python_version=3.11
+
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check uv==0.13.9 pyyaml==6.0.3
+"$work/venv/bin/python" - "$repo/blueprints/flask.yaml" >"$work/requirements.in" <<'PY'
+import sys
+import yaml
+
+python = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["python"]
+for entry in python["dependencies"] + python["dev_dependencies"]:
+    print(entry["requirement"])
+PY
+# --universal: markers instead of this machine's platform, so the lock also
+# installs on macOS, Windows and newer Pythons.
+"$work/venv/bin/uv" pip compile --quiet --universal --python-version "$python_version" \
+  --generate-hashes --no-header --annotation-style line \
+  "$work/requirements.in" -o "$work/resolved.txt"
+"$work/venv/bin/python" "$repo/scripts/lib/lock_catalog.py" "$work/resolved.txt" "$python_version" \
+  >"$repo/templates/flask/python-lock.json"
+echo "wrote templates/flask/python-lock.json: $(grep -c '"version"' "$repo/templates/flask/python-lock.json") pinned distributions"
