@@ -97,8 +97,8 @@ func TestEveryCombinationRendersValidFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 39 {
-		t.Fatalf("rendered %d combinations, want every one of the 39 allowed", n)
+	if n < 105 {
+		t.Fatalf("rendered %d combinations, want every one of the 105 allowed", n)
 	}
 }
 
@@ -167,14 +167,14 @@ func TestTrackedFilesHoldNoSecret(t *testing.T) {
 var goldenSets = map[string]map[string]string{
 	"defaults": {"name": "demo"},
 	"sqlite-nocache": {
-		"name": "ledger-api", "database": "sqlite", "cache": "none",
+		"name": "ledger-api", "database": "sqlite", "cache": "none", "deploy": "compose",
 		"description": "Tracks \"ledgers\" \\ {{ totals }} & ${{ secrets }}\n# not a heading: <b>ok</b>",
 	},
 	"noauth": {"name": "status-page", "auth": "none", "package": "statuspage"},
 	// One answer set per choice added after the first three.
 	"mysql-memcached-oidc": {"name": "staff-portal", "database": "mysql", "cache": "memcached", "auth": "oidc"},
 	"jwt-api":              {"name": "orders-api", "auth": "jwt"},
-	"stateless":            {"name": "edge-proxy", "database": "none", "cache": "none", "auth": "none"},
+	"stateless":            {"name": "edge-proxy", "database": "none", "cache": "none", "auth": "none", "deploy": "vm"},
 }
 
 func TestGoldenProjects(t *testing.T) {

@@ -151,8 +151,13 @@ const DotPrefix = "dot-"
 func (b *Blueprint) outputPath(rel string, data map[string]any) string {
 	segments := strings.Split(rel, "/")
 	for i, seg := range segments {
+		// A placeholder is a whole segment (__package__) or a file name's
+		// stem (__project__.service).
+		stem, ext, _ := strings.Cut(seg, ".")
 		if question, ok := b.PathVars[seg]; ok {
 			segments[i] = fmt.Sprint(data[question])
+		} else if question, ok := b.PathVars[stem]; ok && ext != "" {
+			segments[i] = fmt.Sprint(data[question]) + "." + ext
 		} else if rest, ok := strings.CutPrefix(seg, DotPrefix); ok && rest != "" {
 			segments[i] = "." + rest
 		}

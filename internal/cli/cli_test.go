@@ -166,7 +166,7 @@ func TestGitInitIsNeverAnError(t *testing.T) {
 
 func TestOutputFlagAndJSONSummary(t *testing.T) {
 	dir := t.TempDir()
-	r := run(t, dir, false, nil, "new", "svc", "-o", "nested-out", "--database", "sqlite", "--cache", "none", "--yes", "--json", "--no-git")
+	r := run(t, dir, false, nil, "new", "svc", "-o", "nested-out", "--database", "sqlite", "--cache", "none", "--deploy", "compose", "--yes", "--json", "--no-git")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
@@ -280,7 +280,7 @@ func TestAnswersFile(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	write("blueprint: flask\nanswers:\n  database: sqlite\n  cache: none\n  description: from the file\n")
+	write("blueprint: flask\nanswers:\n  database: sqlite\n  cache: none\n  deploy: vm\n  description: from the file\n")
 	// Flags beat the file: --cache redis wins over the file's none.
 	r := run(t, dir, false, nil, "new", "demo", "--answers", answers, "--cache", "redis", "--yes", "--no-git", "-o", filepath.Join(out, "p"))
 	if r.code != ExitOK {
@@ -310,13 +310,13 @@ func TestAnswersFile(t *testing.T) {
 func TestInteractiveRunPrintsAnEquivalentCommandThatReproducesIt(t *testing.T) {
 	dir := t.TempDir()
 	prompter := &fakePrompter{answers: map[string]string{
-		"database": "sqlite", "auth": "none", "description": `It's "quoted" & $HOME`,
+		"database": "sqlite", "auth": "none", "deploy": "vm", "description": `It's "quoted" & $HOME`,
 	}}
 	r := run(t, dir, true, prompter, "new", "demo", "--no-git")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
-	if got := strings.Join(prompter.asked, ","); got != "description,package,database,cache,auth" {
+	if got := strings.Join(prompter.asked, ","); got != "description,package,database,cache,auth,deploy" {
 		t.Errorf("asked %s", got)
 	}
 	_, command, ok := strings.Cut(r.errOut, "without questions:\n  ")
@@ -324,13 +324,13 @@ func TestInteractiveRunPrintsAnEquivalentCommandThatReproducesIt(t *testing.T) {
 		t.Fatalf("no equivalent command in %q", r.errOut)
 	}
 	command = strings.TrimSpace(command)
-	want := `rampart new demo --description 'It'"'"'s "quoted" & $HOME' --package demo --database sqlite --cache redis --auth none --no-git --yes`
+	want := `rampart new demo --description 'It'"'"'s "quoted" & $HOME' --package demo --database sqlite --cache redis --auth none --deploy vm --no-git --yes`
 	if command != want {
 		t.Fatalf("equivalent command\n got: %s\nwant: %s", command, want)
 	}
 	// Replaying it (as a shell would split it) gives the same files.
 	replay := t.TempDir()
-	args := []string{"new", "demo", "--description", `It's "quoted" & $HOME`, "--package", "demo", "--database", "sqlite", "--cache", "redis", "--auth", "none", "--no-git", "--yes"}
+	args := []string{"new", "demo", "--description", `It's "quoted" & $HOME`, "--package", "demo", "--database", "sqlite", "--cache", "redis", "--auth", "none", "--deploy", "vm", "--no-git", "--yes"}
 	if r := run(t, replay, false, nil, args...); r.code != ExitOK {
 		t.Fatalf("replay exit %d: %s", r.code, r.errOut)
 	}
@@ -444,4 +444,18 @@ func TestForbiddenCombinationsAreRefusedWithTheirReason(t *testing.T) {
 			expectNothingWritten(t, dir)
 		})
 	}
+}
+
+func TestSQLiteOnKubernetesIsRefusedWithWhatToChoose(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, false, nil, "new", "demo", "--database", "sqlite", "--yes")
+	if r.code != ExitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.code, ExitUsage, r.errOut)
+	}
+	for _, want := range []string{"--database sqlite keeps every record in one file inside one pod", "choose --database postgres or mysql for --deploy kubernetes, or --deploy compose or vm"} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("error %q does not contain %q", r.errOut, want)
+		}
+	}
+	expectNothingWritten(t, dir)
 }

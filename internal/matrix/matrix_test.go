@@ -44,17 +44,22 @@ func TestAllEnumeratesTheManifestAndMarksForbiddenCombinations(t *testing.T) {
 		for _, ch := range c.Choices {
 			values[ch.Question] = ch.Value
 		}
-		// Accounts need a database: exactly these are forbidden.
-		wantForbidden := values["database"] == "none" && values["auth"] != "none"
-		if (c.Forbidden != "") != wantForbidden {
-			t.Errorf("%s: forbidden = %q, want forbidden %v", c.Name(), c.Forbidden, wantForbidden)
+		// Accounts need a database, and SQLite cannot live in Kubernetes
+		// pods: exactly these are forbidden.
+		accounts := values["database"] == "none" && values["auth"] != "none"
+		sqliteInPods := values["database"] == "sqlite" && values["deploy"] == "kubernetes"
+		if (c.Forbidden != "") != (accounts || sqliteInPods) {
+			t.Errorf("%s: forbidden = %q, want forbidden %v", c.Name(), c.Forbidden, accounts || sqliteInPods)
 		}
-		if wantForbidden && !strings.Contains(c.Forbidden, "--auth "+values["auth"]) {
+		if accounts && !strings.Contains(c.Forbidden, "--auth "+values["auth"]) {
 			t.Errorf("%s: message %q does not name the auth choice", c.Name(), c.Forbidden)
 		}
+		if sqliteInPods && !accounts && !strings.Contains(c.Forbidden, "--deploy compose or vm") {
+			t.Errorf("%s: message %q does not say what to choose", c.Name(), c.Forbidden)
+		}
 	}
-	if got := len(matrix.Allowed(all)); got != 39 {
-		t.Errorf("%d allowed combinations, want 39", got)
+	if got := len(matrix.Allowed(all)); got != 105 {
+		t.Errorf("%d allowed combinations, want 105", got)
 	}
 }
 
@@ -66,7 +71,7 @@ func TestPairwiseCoversEveryAllowedPairStartingWithTheDefaults(t *testing.T) {
 	}
 	allowed := matrix.Allowed(all)
 	picked := matrix.Pairwise(allowed, matrix.Defaults(b))
-	if picked[0].Name() != "postgres-redis-session" {
+	if picked[0].Name() != "postgres-redis-session-kubernetes" {
 		t.Errorf("first pick %s, want the defaults", picked[0].Name())
 	}
 	covered := map[string]bool{}

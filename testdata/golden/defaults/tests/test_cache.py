@@ -4,7 +4,13 @@ import os
 
 import pytest
 
-from demo.cache import KEY_PREFIX, LocalCache, RedisCache, get_cache
+from demo import cache as cache_module
+from demo.cache import (
+    KEY_PREFIX,
+    LocalCache,
+    RedisCache,
+    get_cache,
+)
 
 SERVER_SETTING = "REDIS_URL"
 
@@ -50,7 +56,7 @@ def test_unsafe_keys_are_refused(app, key):
 
 def test_local_cache_entries_expire(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr("demo.cache.time.monotonic", lambda: now[0])
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: now[0])
     cache = LocalCache()
     cache.set("short", "lived", ttl=10)
     now[0] += 9

@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from demo.logs import JSONFormatter, JSONHandler, RequestIdFilter
+from demo.logs import (
+    JSONFormatter,
+    JSONHandler,
+    RequestIdFilter,
+)
 
 
 def _render(records):

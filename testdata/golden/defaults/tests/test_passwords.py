@@ -5,7 +5,11 @@ from sqlalchemy import select
 
 from demo.extensions import db
 from demo.models import User
-from demo.passwords import hash_password, needs_rehash, verify_password
+from demo.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 from .accounts import EMAIL, PASSWORD, log_in, register
 

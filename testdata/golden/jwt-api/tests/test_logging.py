@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from orders_api.logs import JSONFormatter, JSONHandler, RequestIdFilter
+from orders_api.logs import (
+    JSONFormatter,
+    JSONHandler,
+    RequestIdFilter,
+)
 
 
 def _render(records):

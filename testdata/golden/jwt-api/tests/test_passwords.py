@@ -5,7 +5,11 @@ from sqlalchemy import select
 
 from orders_api.extensions import db
 from orders_api.models import User
-from orders_api.passwords import hash_password, needs_rehash, verify_password
+from orders_api.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 from .accounts import EMAIL, PASSWORD, log_in, register
 

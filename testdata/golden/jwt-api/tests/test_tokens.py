@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from orders_api.tokens import AUDIENCE, ISSUER, RejectedTokenError, verify_access_token
+from orders_api.tokens import (
+    AUDIENCE,
+    ISSUER,
+    RejectedTokenError,
+    verify_access_token,
+)
 
 from .accounts import bearer, tokens
 

@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from staff_portal.logs import JSONFormatter, JSONHandler, RequestIdFilter
+from staff_portal.logs import (
+    JSONFormatter,
+    JSONHandler,
+    RequestIdFilter,
+)
 
 
 def _render(records):

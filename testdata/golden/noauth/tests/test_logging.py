@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from statuspage.logs import JSONFormatter, JSONHandler, RequestIdFilter
+from statuspage.logs import (
+    JSONFormatter,
+    JSONHandler,
+    RequestIdFilter,
+)
 
 
 def _render(records):

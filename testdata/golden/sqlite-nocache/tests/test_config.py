@@ -3,7 +3,10 @@
 import pytest
 
 from ledger_api import create_app
-from ledger_api.config import ConfigError, database_url
+from ledger_api.config import (
+    ConfigError,
+    database_url,
+)
 
 PRODUCTION = {
     "APP_ENV": "production",
@@ -50,8 +53,9 @@ def test_unknown_app_env_is_refused():
 
 def test_development_needs_no_servers_and_no_secret():
     app = create_app({"APP_ENV": "development"})
-    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("ledger_api.sqlite3")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    assert uri.startswith("sqlite:///")
+    assert uri.endswith("ledger_api.sqlite3")
     # A random per-process key, never a literal from the code.
     assert len(app.config["SECRET_KEY"]) >= 32
     assert create_app({"APP_ENV": "development"}).config["SECRET_KEY"] != app.config["SECRET_KEY"]

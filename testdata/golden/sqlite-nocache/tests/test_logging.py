@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from ledger_api.logs import JSONFormatter, JSONHandler, RequestIdFilter
+from ledger_api.logs import (
+    JSONFormatter,
+    JSONHandler,
+    RequestIdFilter,
+)
 
 
 def _render(records):

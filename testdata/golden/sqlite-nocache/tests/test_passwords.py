@@ -5,7 +5,11 @@ from sqlalchemy import select
 
 from ledger_api.extensions import db
 from ledger_api.models import User
-from ledger_api.passwords import hash_password, needs_rehash, verify_password
+from ledger_api.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 from .accounts import EMAIL, PASSWORD, log_in, register
 

@@ -5,7 +5,11 @@ import logging
 
 import pytest
 
-from edge_proxy.logs import JSONFormatter, JSONHandler, RequestIdFilter
+from edge_proxy.logs import (
+    JSONFormatter,
+    JSONHandler,
+    RequestIdFilter,
+)
 
 
 def _render(records):

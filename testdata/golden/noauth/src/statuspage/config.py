@@ -64,7 +64,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
 
     url = environ.get("DATABASE_URL", "")
     if not url and app_env != "production":
-        url = "sqlite:///" + str(Path(instance_path) / "statuspage.sqlite3")
+        filename = "statuspage.sqlite3"
+        url = "sqlite:///" + str(Path(instance_path) / filename)
 
     default_hosts = "" if app_env == "production" else "localhost,127.0.0.1"
     settings: dict[str, Any] = {
