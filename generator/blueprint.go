@@ -125,7 +125,7 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 		}
 		// Every requirement's condition, under every combination of choices.
 		err := b.ForEachCombination(func(a Answers) error {
-			_, err := b.Python.data(a)
+			_, _, err := b.Python.selected(a)
 			return err
 		})
 		if err != nil {

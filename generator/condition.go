@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"text/template"
 )
 
@@ -25,15 +26,26 @@ func parseCondition(expr string) (*template.Template, error) {
 	return t, nil
 }
 
+// parsedConditions caches parseCondition: a blueprint load evaluates every
+// condition under every combination of choices.
+var parsedConditions sync.Map // expr -> *template.Template
+
 // evalCondition reports whether expr holds for answers. An empty
 // condition always holds.
 func evalCondition(expr string, answers Answers) (bool, error) {
 	if expr == "" {
 		return true, nil
 	}
-	t, err := parseCondition(expr)
-	if err != nil {
-		return false, err
+	var t *template.Template
+	if cached, ok := parsedConditions.Load(expr); ok {
+		t = cached.(*template.Template)
+	} else {
+		parsed, err := parseCondition(expr)
+		if err != nil {
+			return false, err
+		}
+		parsedConditions.Store(expr, parsed)
+		t = parsed
 	}
 	var out bytes.Buffer
 	if err := t.Execute(&out, answers.templateData()); err != nil {

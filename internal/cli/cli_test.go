@@ -316,7 +316,7 @@ func TestInteractiveRunPrintsAnEquivalentCommandThatReproducesIt(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
-	if got := strings.Join(prompter.asked, ","); got != "description,package,database,cache,auth,deploy" {
+	if got := strings.Join(prompter.asked, ","); got != "description,package,database,cache,auth,deploy,ci" {
 		t.Errorf("asked %s", got)
 	}
 	_, command, ok := strings.Cut(r.errOut, "without questions:\n  ")
@@ -324,13 +324,13 @@ func TestInteractiveRunPrintsAnEquivalentCommandThatReproducesIt(t *testing.T) {
 		t.Fatalf("no equivalent command in %q", r.errOut)
 	}
 	command = strings.TrimSpace(command)
-	want := `rampart new demo --description 'It'"'"'s "quoted" & $HOME' --package demo --database sqlite --cache redis --auth none --deploy vm --no-git --yes`
+	want := `rampart new demo --description 'It'"'"'s "quoted" & $HOME' --package demo --database sqlite --cache redis --auth none --deploy vm --ci github --no-git --yes`
 	if command != want {
 		t.Fatalf("equivalent command\n got: %s\nwant: %s", command, want)
 	}
 	// Replaying it (as a shell would split it) gives the same files.
 	replay := t.TempDir()
-	args := []string{"new", "demo", "--description", `It's "quoted" & $HOME`, "--package", "demo", "--database", "sqlite", "--cache", "redis", "--auth", "none", "--deploy", "vm", "--no-git", "--yes"}
+	args := []string{"new", "demo", "--description", `It's "quoted" & $HOME`, "--package", "demo", "--database", "sqlite", "--cache", "redis", "--auth", "none", "--deploy", "vm", "--ci", "github", "--no-git", "--yes"}
 	if r := run(t, replay, false, nil, args...); r.code != ExitOK {
 		t.Fatalf("replay exit %d: %s", r.code, r.errOut)
 	}
