@@ -136,14 +136,16 @@ once() {
   mkdir -p "$work/passed" && touch "$mark"
 }
 
-# long_names: the pairwise combinations again, under a 63-character name
+# long_names: every allowed combination again, under a 63-character name
 # (the longest a DNS label allows), through the checks that care about
 # line lengths.
 long_names() {
   local long; long=$(printf 'n%.0s' $(seq 63))
-  local entry name flags bad=0
+  local name flags message bad=0 checked=0
   mkdir -p "$work/long"
-  while IFS=$'\t' read -r name flags; do
+  while IFS=$'\t' read -r name flags message; do
+    [ -z "$message" ] || continue
+    checked=$((checked + 1))
     local -a args; read -r -a args <<<"$flags"
     local dir=$work/long/$name log=$work/static-logs/long-$name.log
     if (cd "$work/long" && "$work/rampart" new "$long" --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
@@ -154,9 +156,10 @@ long_names() {
       printf 'static   %-34s FAILED with a 63-character name (log: %s)\n' "$name" "$log"
       tail -n 20 "$log" | sed 's/^/    /'
     fi
-  done <"$work/pairwise.tsv"
+    rm -rf "$dir"
+  done <"$work/all.tsv"
   failed=$((failed + bad))
-  record "static: the $(wc -l <"$work/pairwise.tsv") pairwise combinations under a 63-character name: $bad failed"
+  record "static: the $checked allowed combinations under a 63-character name: $((checked - bad)) clean, $bad failed"
 }
 
 # render_overlays DIR: kustomize build of every overlay into

@@ -5,7 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from orders_api.extensions import db
-from orders_api.models import RefreshToken, User
+from orders_api.models import (
+    RefreshToken,
+    User,
+)
 
 from .accounts import EMAIL, PASSWORD, bearer, log_in, register, tokens
 
