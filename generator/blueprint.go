@@ -116,21 +116,13 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 		return nil, fmt.Errorf("blueprint %q: template root %q: %w", b.Name, b.Templates, err)
 	}
 	b.templates = root
-	if err := b.validate(); err != nil {
-		return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
-	}
 	if b.Python != nil {
 		if err := b.Python.load(root); err != nil {
 			return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 		}
-		// Every requirement's condition, under every combination of choices.
-		err := b.ForEachCombination(func(a Answers) error {
-			_, _, err := b.Python.selected(a)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("blueprint %q: python: %w", b.Name, err)
-		}
+	}
+	if err := b.validate(); err != nil {
+		return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 	}
 	return &b, nil
 }
@@ -202,8 +194,15 @@ func (b *Blueprint) validate() error {
 		if _, err := b.forbidden(answers); err != nil {
 			return err
 		}
-		_, err := b.selectedFileSets(answers)
-		return err
+		if _, err := b.selectedFileSets(answers); err != nil {
+			return err
+		}
+		if b.Python != nil {
+			if _, _, err := b.Python.selected(answers); err != nil {
+				return fmt.Errorf("python: %w", err)
+			}
+		}
+		return nil
 	})
 }
 
