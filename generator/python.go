@@ -43,9 +43,11 @@ type LockedPackage struct {
 
 var pinPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[a-z0-9,_-]+\])?==([A-Za-z0-9.+!-]+)$`)
 
+var nameSeparators = regexp.MustCompile(`[-_.]+`)
+
 // normalizeName applies PEP 503 normalization.
 func normalizeName(name string) string {
-	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+	return strings.ToLower(nameSeparators.ReplaceAllString(name, "-"))
 }
 
 func parsePin(req string) (name, version string, err error) {
