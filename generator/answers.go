@@ -15,6 +15,18 @@ type Answers map[string]string
 
 func (a Answers) clone() Answers { return maps.Clone(a) }
 
+// describe names the choices of a combination, for messages: "with
+// database=sqlite, cache=none, ..." in question order.
+func (b *Blueprint) describe(a Answers) string {
+	var parts []string
+	for _, q := range b.Questions {
+		if q.Kind == KindChoice {
+			parts = append(parts, q.Name+"="+a[q.Name])
+		}
+	}
+	return "with " + strings.Join(parts, ", ")
+}
+
 func (a Answers) templateData() map[string]any {
 	data := make(map[string]any, len(a))
 	for k, v := range a {

@@ -40,6 +40,10 @@ type Blueprint struct {
 	// Python, when set, lists the project's Python requirements and the
 	// lock catalog their hashes come from; templates see it as .python.
 	Python *PythonSpec `yaml:"python"`
+	// Controls lists the security controls the project claims, with the
+	// files that implement them and the tests that prove them; templates
+	// see the selected ones as .controls.
+	Controls []Control `yaml:"controls"`
 
 	templates fs.FS
 }
@@ -79,6 +83,12 @@ type FileSet struct {
 	Src  string `yaml:"src"`
 	Dest string `yaml:"dest"`
 	When string `yaml:"when"`
+}
+
+// reservedNames are template data keys the blueprint itself fills.
+var reservedNames = map[string]string{
+	"python":   "the blueprint's Python requirements",
+	"controls": "the blueprint's security controls",
 }
 
 var identPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -188,14 +198,30 @@ func (b *Blueprint) validate() error {
 			}
 		}
 	}
+	for i, c := range b.Controls {
+		if err := c.validate(); err != nil {
+			return fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
+		}
+	}
+	outputs, err := b.fileSetOutputs()
+	if err != nil {
+		return err
+	}
 	// Every condition must evaluate for every combination of choices, so a
 	// typo in a manifest fails when it is loaded, not when a user hits it.
 	return b.ForEachCombination(func(answers Answers) error {
-		if _, err := b.forbidden(answers); err != nil {
+		rule, err := b.forbidden(answers)
+		if err != nil {
 			return err
 		}
-		if _, err := b.selectedFileSets(answers); err != nil {
+		sets, err := b.selectedFileSets(answers)
+		if err != nil {
 			return err
+		}
+		if rule == nil {
+			if err := b.checkControls(answers, sets, outputs); err != nil {
+				return err
+			}
 		}
 		if b.Python != nil {
 			if _, _, err := b.Python.selected(answers); err != nil {
@@ -210,8 +236,8 @@ func (q Question) validate() error {
 	if !identPattern.MatchString(q.Name) {
 		return fmt.Errorf("name must match %s", identPattern)
 	}
-	if q.Name == "python" {
-		return fmt.Errorf(`name "python" is reserved for the blueprint's Python requirements`)
+	if reserved, ok := reservedNames[q.Name]; ok {
+		return fmt.Errorf("name %q is reserved for %s", q.Name, reserved)
 	}
 	if q.Prompt == "" {
 		return fmt.Errorf("prompt is empty")

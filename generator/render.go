@@ -55,6 +55,11 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 		}
 		data["python"] = python
 	}
+	controls, err := b.controlsData(answers, data)
+	if err != nil {
+		return nil, err
+	}
+	data["controls"] = controls
 	files := map[string]File{}
 	origin := map[string]string{}
 	add := func(f File, from string) error {
@@ -100,8 +105,10 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 	return plan, nil
 }
 
-func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (File, error) {
-	rel := src
+// relativeOutput is where template src of set lands in the project, before
+// path variables and dot- prefixes are replaced, and whether it is a template.
+func relativeOutput(set FileSet, src string) (rel string, isTemplate bool) {
+	rel = src
 	if set.Src != src { // a file inside a tree: place it relative to the tree
 		rel = strings.TrimPrefix(src, set.Src+"/")
 		rel = path.Join(set.Dest, rel)
@@ -110,8 +117,12 @@ func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (Fi
 	} else {
 		rel = path.Base(src)
 	}
-	isTemplate := strings.HasSuffix(rel, TemplateSuffix)
-	rel = strings.TrimSuffix(rel, TemplateSuffix)
+	isTemplate = strings.HasSuffix(rel, TemplateSuffix)
+	return strings.TrimSuffix(rel, TemplateSuffix), isTemplate
+}
+
+func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (File, error) {
+	rel, isTemplate := relativeOutput(set, src)
 	out := b.outputPath(rel, data)
 	if !fs.ValidPath(out) || out == "." {
 		return File{}, fmt.Errorf("template %q: output path %q is not a clean relative path", src, out)

@@ -15,6 +15,13 @@ def test_oversized_body_is_refused(make_app):
     assert "too large" in response.get_data(as_text=True)
 
 
+def test_oversized_body_is_refused_on_any_path(make_app):
+    # Even where no view reads the body (here: no view at all), it is refused.
+    client = make_app(MAX_CONTENT_LENGTH=1024).test_client()
+    response = client.post("/no-such-page", data="x" * 4096)
+    assert response.status_code == 413
+
+
 def test_default_body_limit_is_set(make_app):
     assert make_app().config["MAX_CONTENT_LENGTH"] == 1024 * 1024
 

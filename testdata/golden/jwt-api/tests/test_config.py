@@ -32,6 +32,13 @@ def test_production_refuses_to_start_without(name):
         create_app(environ)
 
 
+def test_production_redirects_plain_http_by_default():
+    assert create_app(PRODUCTION).config["HTTPS_REDIRECT"] is True
+    assert create_app({**PRODUCTION, "HTTPS_REDIRECT": "false"}).config["HTTPS_REDIRECT"] is False
+    with pytest.raises(ConfigError, match="HTTPS_REDIRECT must be true or false"):
+        create_app({**PRODUCTION, "HTTPS_REDIRECT": "maybe"})
+
+
 def test_production_is_the_default():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({})

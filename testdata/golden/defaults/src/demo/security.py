@@ -1,8 +1,8 @@
-"""Security headers on every response."""
+"""HTTPS only, bounded request bodies, and security headers on every response."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, current_app, redirect, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -45,6 +45,33 @@ SECURITY_HEADERS = {
 }
 
 
+# Probes come from the orchestrator over plain HTTP to the pod or container
+# itself, never from a browser: they are answered, not redirected.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def redirect_to_https() -> Response | None:
+    """Send plain-HTTP requests to the same URL over HTTPS (308 keeps the method).
+
+    Behind a TLS-terminating proxy the request only counts as HTTPS when
+    FORWARDED_PROXIES trusts the proxy's X-Forwarded-Proto.
+    """
+    if request.is_secure or not current_app.config["HTTPS_REDIRECT"]:
+        return None
+    if request.path in PROBE_PATHS:
+        return None
+    # request.url checks the Host header against TRUSTED_HOSTS first, so the
+    # redirect can only point at a host this app serves.
+    return redirect("https://" + request.url.removeprefix("http://"), code=308)
+
+
+def refuse_oversized_bodies() -> None:
+    """413 before any view runs, even one that would never read the body."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+
+
 def set_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -57,4 +84,6 @@ def set_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(redirect_to_https)
+    app.before_request(refuse_oversized_bodies)
     app.after_request(set_security_headers)

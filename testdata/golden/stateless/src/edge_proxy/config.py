@@ -34,6 +34,17 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Build the Flask configuration from an environment mapping."""
     app_env = environ.get("APP_ENV", "production")
@@ -57,6 +68,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         # How many reverse proxies sit in front of the app. Zero trusts no
         # X-Forwarded-* header; set it to the real count behind a proxy.
         "FORWARDED_PROXIES": _int(environ, "FORWARDED_PROXIES", 0),
+        # Plain HTTP gets a redirect to HTTPS in production; switch it off
+        # only where something in front already redirects and cannot be trusted
+        # through FORWARDED_PROXIES.
+        "HTTPS_REDIRECT": _bool(environ, "HTTPS_REDIRECT", app_env == "production"),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         "MAX_FORM_PARTS": 100,

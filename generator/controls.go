@@ -1,0 +1,161 @@
+package generator
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// Control is one security control a generated project claims: what it is,
+// the files that implement it and the tests that prove it. Templates list
+// the selected controls (README, threat model), and loading a blueprint
+// checks that, in every combination, each named file and test file is one
+// the project will have, so a claim cannot outlive its proof.
+type Control struct {
+	Control string   `yaml:"control"`
+	Where   []string `yaml:"where"`
+	Tests   []string `yaml:"tests"`
+	When    string   `yaml:"when"`
+}
+
+// testIDPattern is a pytest node id naming one test function in a test file.
+var testIDPattern = regexp.MustCompile(`^tests/[a-z0-9_/]+\.py::test_[a-z0-9_]+$`)
+
+func (c Control) validate() error {
+	if strings.TrimSpace(c.Control) == "" {
+		return fmt.Errorf("has no description")
+	}
+	if len(c.Where) == 0 || len(c.Tests) == 0 {
+		return fmt.Errorf("needs at least one file in where and one test in tests")
+	}
+	for _, w := range c.Where {
+		if !fs.ValidPath(w) {
+			return fmt.Errorf("where %q is not a clean relative path", w)
+		}
+	}
+	for _, t := range c.Tests {
+		if !testIDPattern.MatchString(t) {
+			return fmt.Errorf("test %q is not a pytest node id like tests/test_x.py::test_y", t)
+		}
+	}
+	if c.When != "" {
+		if _, err := parseCondition(c.When); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestFile is the file part of a pytest node id.
+func TestFile(id string) string {
+	file, _, _ := strings.Cut(id, "::")
+	return file
+}
+
+// TestName is the function part of a pytest node id.
+func TestName(id string) string {
+	_, name, _ := strings.Cut(id, "::")
+	return name
+}
+
+// selectedControls returns the controls whose condition holds for answers.
+func (b *Blueprint) selectedControls(answers Answers) ([]Control, error) {
+	var selected []Control
+	for i, c := range b.Controls {
+		if c.When != "" {
+			ok, err := evalCondition(c.When, answers)
+			if err != nil {
+				return nil, fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		selected = append(selected, c)
+	}
+	return selected, nil
+}
+
+// checkControls reports a selected control that names a file the selected
+// file sets do not produce. Paths are compared before path variables are
+// replaced (src/__package__/config.py), as the manifest writes them.
+func (b *Blueprint) checkControls(answers Answers, sets []FileSet, outputs map[string][]string) error {
+	controls, err := b.selectedControls(answers)
+	if err != nil {
+		return err
+	}
+	planned := map[string]bool{}
+	for _, set := range sets {
+		for _, p := range outputs[set.Src] {
+			planned[p] = true
+		}
+	}
+	for _, c := range controls {
+		for _, w := range c.Where {
+			if !planned[w] {
+				return fmt.Errorf("control %q: %s names %s, which this project does not have", c.Control, b.describe(answers), w)
+			}
+		}
+		for _, t := range c.Tests {
+			if !planned[TestFile(t)] {
+				return fmt.Errorf("control %q: %s names test %s, whose file this project does not have", c.Control, b.describe(answers), t)
+			}
+		}
+	}
+	return nil
+}
+
+// fileSetOutputs lists, for each file set, the output paths its templates
+// produce with path variables left in place. Computed once per load.
+func (b *Blueprint) fileSetOutputs() (map[string][]string, error) {
+	outputs := map[string][]string{}
+	for _, set := range b.Files {
+		err := fs.WalkDir(b.templates, set.Src, func(src string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := relativeOutput(set, src)
+			outputs[set.Src] = append(outputs[set.Src], undot(rel))
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("file set %q: %w", set.Src, err)
+		}
+	}
+	return outputs, nil
+}
+
+// undot turns dot- prefixes into dots, leaving path variables in place.
+func undot(rel string) string {
+	segments := strings.Split(rel, "/")
+	for i, seg := range segments {
+		if rest, ok := strings.CutPrefix(seg, DotPrefix); ok && rest != "" {
+			segments[i] = "." + rest
+		}
+	}
+	return path.Join(segments...)
+}
+
+// controlsData is what templates see as .controls: the selected controls
+// with path variables replaced by the answers.
+func (b *Blueprint) controlsData(answers Answers, data map[string]any) ([]map[string]any, error) {
+	controls, err := b.selectedControls(answers)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(controls))
+	for _, c := range controls {
+		where := make([]string, len(c.Where))
+		for i, w := range c.Where {
+			where[i] = b.outputPath(w, data)
+		}
+		tests := make([]map[string]string, len(c.Tests))
+		for i, t := range c.Tests {
+			tests[i] = map[string]string{"id": t, "file": TestFile(t), "name": TestName(t)}
+		}
+		out = append(out, map[string]any{"control": c.Control, "where": where, "tests": tests})
+	}
+	return out, nil
+}

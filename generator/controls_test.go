@@ -1,0 +1,88 @@
+package generator
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func fixtureFile(contents string) *fstest.MapFile {
+	return &fstest.MapFile{Data: []byte(contents)}
+}
+
+func TestControlsMustNameFilesTheProjectHas(t *testing.T) {
+	for _, tc := range []struct{ name, controls, wantErr string }{
+		{"a file only some combinations have", `
+controls:
+  - control: Only sqlite has the doc
+    where: [docs/only.txt]
+    tests: [tests/test_a.py::test_a]
+`, "docs/only.txt, which this project does not have"},
+		{"a test file that no file set writes", `
+controls:
+  - control: Missing proof
+    where: [README.md]
+    tests: [tests/test_missing.py::test_a]
+`, "tests/test_missing.py::test_a, whose file this project does not have"},
+		{"a test that is not a node id", `
+controls:
+  - control: Vague proof
+    where: [README.md]
+    tests: [tests/test_a.py]
+`, "not a pytest node id"},
+		{"no tests", `
+controls:
+  - control: Unproved
+    where: [README.md]
+    tests: []
+`, "at least one file in where and one test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			templates := fixtureTemplates()
+			templates["tpl/base/tests/test_a.py"] = fixtureFile("def test_a():\n    pass\n")
+			_, err := ParseBlueprint([]byte(fixtureManifest+tc.controls), templates)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestControlsAreGivenToTemplatesWithPathsResolved(t *testing.T) {
+	templates := fixtureTemplates()
+	templates["tpl/base/tests/test_a.py"] = fixtureFile("def test_a():\n    pass\n")
+	templates["tpl/base/CONTROLS.md.tmpl"] = fixtureFile(`<% range .controls %><% .control %>|<% index .where 0 %>|<% (index .tests 0).name %>
+<% end %>`)
+	manifest := fixtureManifest + `
+controls:
+  - control: Always
+    where: [src/__package__/app.py]
+    tests: [tests/test_a.py::test_a]
+  - control: Only with sqlite
+    when: eq .database "sqlite"
+    where: [docs/only.txt]
+    tests: [tests/test_a.py::test_a]
+`
+	b, err := ParseBlueprint([]byte(manifest), templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for database, want := range map[string]string{
+		"postgres": "Always|src/my_app/app.py|test_a\n",
+		"sqlite":   "Always|src/my_app/app.py|test_a\nOnly with sqlite|docs/only.txt|test_a\n",
+	} {
+		plan, err := b.Render(Answers{"name": "my-app", "package": "my_app", "notes": "n", "database": database, "auth": "none"}, "v1.0.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, f := range plan.Files {
+			if f.Path == "CONTROLS.md" {
+				got = string(f.Contents)
+			}
+		}
+		if got != want {
+			t.Errorf("database=%s: CONTROLS.md = %q, want %q", database, got, want)
+		}
+	}
+}
