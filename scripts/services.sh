@@ -1,4 +1,4 @@
-# Sourced by matrix.sh: installs (if missing) and starts throw-away PostgreSQL,
+# Sourced by matrix.sh and e2e.sh: installs (if missing) and starts throw-away PostgreSQL,
 # MariaDB, Redis and memcached servers on 127.0.0.1, with generated passwords
 # where the server has authentication, and stops them on exit.
 # Sets POSTGRES_URL_BASE and MYSQL_URL_BASE (append /DATABASE), REDIS_URL_BASE
@@ -50,32 +50,17 @@ start_services() {
     --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$state/initdb.log" 2>&1 \
     || { cat "$state/initdb.log"; return 1; }
   rm -f "$state/pgpass"
-  run_as_db_owner "$bindir/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $pgdata -c fsync=off" start >/dev/null \
-    || { cat "$pgdata/server.log"; return 1; }
+  PGDATA_DIR=$pgdata
   STOP_POSTGRES="$bindir/pg_ctl -D $pgdata -m fast stop"
-
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --requirepass "$REDIS_PASSWORD" \
-    --save '' --appendonly no --dir "$state/redis" --daemonize yes \
-    --pidfile "$state/redis/redis.pid" --logfile "$state/redis/redis.log"
-  for _ in $(seq 50); do
-    redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG && break
-    sleep 0.1
-  done
-  redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG \
-    || { cat "$state/redis/redis.log"; return 1; }
+  server_up postgres || return 1
+  REDIS_DIR=$state/redis
+  server_up redis || return 1
 
   start_mariadb "$state/mariadb"
 
   # memcached has no authentication in the text protocol: loopback only.
-  memcached --listen=127.0.0.1 --port="$MEMCACHED_PORT" --udp-port=0 --memory-limit=64 \
-    --user="$(id -un)" >"$state/memcached.log" 2>&1 &
-  local memcached_pid=$!
-  for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$MEMCACHED_PORT") 2>/dev/null && break
-    sleep 0.1
-  done
-  STOP_MEMCACHED=$memcached_pid
+  MEMCACHED_LOG=$state/memcached.log
+  server_up memcached
 
   POSTGRES_URL_BASE="postgresql://rampart:$PG_PASSWORD@127.0.0.1:$PG_PORT"
   MYSQL_URL_BASE="mysql://rampart:$MYSQL_PASSWORD@127.0.0.1:$MYSQL_PORT"
@@ -98,18 +83,67 @@ start_mariadb() {
   if [ "$(id -u)" = 0 ]; then user=mysql; chown -R mysql "$dir"; fi
   mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" --auth-root-authentication-method=socket \
     --tmpdir="$dir/tmp" --skip-test-db >"$dir/install.log" 2>&1 || { cat "$dir/install.log"; return 1; }
-  mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$user" --bind-address=127.0.0.1 \
-    --port="$MYSQL_PORT" --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
-    --log-error="$dir/error.log" --innodb-flush-log-at-trx-commit=0 --skip-name-resolve \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci >/dev/null 2>&1 &
-  for _ in $(seq 100); do
-    [ -S "$dir/mysqld.sock" ] && mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  MARIADB_DIR=$dir MARIADB_USER=$user
+  mariadb_up
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
     "CREATE USER 'rampart'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD'; GRANT ALL ON *.* TO 'rampart'@'127.0.0.1';" \
     || { cat "$dir/error.log"; return 1; }
   STOP_MARIADB="$dir/mysqld.sock"
+}
+
+# server_up NAME / server_down NAME: start or stop one of the servers after
+# start_services set it up (e2e.sh stops them to watch /readyz turn 503).
+server_up() {
+  case $1 in
+    postgres)
+      run_as_db_owner "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDATA_DIR -c fsync=off" start >/dev/null \
+        || { cat "$PGDATA_DIR/server.log"; return 1; } ;;
+    redis)
+      redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --requirepass "$REDIS_PASSWORD" \
+        --save '' --appendonly no --dir "$REDIS_DIR" --daemonize yes \
+        --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log"
+      for _ in $(seq 50); do
+        redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG && break
+        sleep 0.1
+      done
+      redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG \
+        || { cat "$REDIS_DIR/redis.log"; return 1; } ;;
+    mariadb) mariadb_up ;;
+    memcached)
+      memcached --listen=127.0.0.1 --port="$MEMCACHED_PORT" --udp-port=0 --memory-limit=64 \
+        --user="$(id -un)" >>"$MEMCACHED_LOG" 2>&1 &
+      STOP_MEMCACHED=$!
+      for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$MEMCACHED_PORT") 2>/dev/null && break
+        sleep 0.1
+      done ;;
+    *) echo "server_up: unknown server $1" >&2; return 1 ;;
+  esac
+}
+
+server_down() {
+  case $1 in
+    postgres) run_as_db_owner $STOP_POSTGRES >/dev/null 2>&1 ;;
+    redis) redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning shutdown nosave >/dev/null 2>&1 ;;
+    mariadb) mariadb-admin --no-defaults --socket="$STOP_MARIADB" -uroot shutdown >/dev/null 2>&1 ;;
+    memcached) kill "$STOP_MEMCACHED" 2>/dev/null; wait "$STOP_MEMCACHED" 2>/dev/null ;;
+    *) echo "server_down: unknown server $1" >&2; return 1 ;;
+  esac
+  return 0
+}
+
+mariadb_up() {
+  local dir=$MARIADB_DIR
+  mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$MARIADB_USER" --bind-address=127.0.0.1 \
+    --port="$MYSQL_PORT" --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
+    --log-error="$dir/error.log" --innodb-flush-log-at-trx-commit=0 --skip-name-resolve \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci >/dev/null 2>&1 &
+  for _ in $(seq 100); do
+    [ -S "$dir/mysqld.sock" ] && mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  cat "$dir/error.log"; return 1
 }
 
 stop_services() {

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Live proof of generated projects, for a pairwise-covering subset of the
+# choices (or ONLY=name1,name2): each project is started under gunicorn in
+# production mode on 127.0.0.1 (HTTPS on 443 with a throw-away certificate,
+# plain HTTP on 80), against real PostgreSQL, MariaDB, Redis or memcached, and
+#   - every test its README's "Security controls" table names is run and must
+#     pass, none skipped;
+#   - scripts/lib/live_probe.py checks headers, cookies, the HTTPS redirect,
+#     CSRF, 429, 413, foreign Host and error bodies over real HTTP;
+#   - /readyz turns 503 while the database (or cache) server is stopped and
+#     200 when it is back;
+#   - headless Chromium registers, logs in and out (session; OIDC against the
+#     project's stub provider served over TLS), failing on any CSP violation
+#     or console error, and saves a screenshot under $ARTIFACTS;
+#   - the MDN HTTP Observatory scanner grades the running app (target A+);
+#   - the Mermaid diagrams of docs/threat-model.md render (mermaid-cli).
+# Needs root (ports 80 and 443, Debian packages). Installs what it needs.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/rampart-e2e.XXXXXX)
+ARTIFACTS=${ARTIFACTS:-$repo/.e2e-artifacts}
+TOOLS=${E2E_TOOLS:-/tmp/rampart-e2e-tools}
+mkdir -p "$ARTIFACTS"
+
+# shellcheck source=scripts/services.sh
+. "$repo/scripts/services.sh"
+
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  stop_services
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== tools"
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+mkdir -p "$TOOLS"
+if [ ! -x "$TOOLS/node_modules/.bin/mmdc" ]; then
+  # --ignore-scripts: the Observatory's CA-bundle download and Puppeteer's
+  # browser download are not wanted (Debian's Chromium is used, and the
+  # scanner is given the throw-away CA).
+  (cd "$TOOLS" && echo '{"private": true}' >package.json &&
+    PUPPETEER_SKIP_DOWNLOAD=1 npm install --ignore-scripts --no-audit --no-fund --loglevel=error \
+      @mdn/mdn-http-observatory@1.4.8 playwright-core@1.65.1 @mermaid-js/mermaid-cli@11.12.0 >/dev/null)
+fi
+echo "$(chromium --version 2>/dev/null), node $(node --version)," \
+  "playwright-core $(node -p "require('$TOOLS/node_modules/playwright-core/package.json').version")," \
+  "mdn-http-observatory $(node -p "require('$TOOLS/node_modules/@mdn/mdn-http-observatory/package.json').version")," \
+  "mermaid-cli $(node -p "require('$TOOLS/node_modules/@mermaid-js/mermaid-cli/package.json').version")"
+# The scanner's HSTS preload list is downloaded by an install script (skipped:
+# no network); an empty list is exact for localhost, which is not preloaded.
+[ -f "$TOOLS/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json" ] ||
+  echo '{}' >"$TOOLS/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json"
+printf '{"executablePath": "/usr/bin/chromium", "args": ["--no-sandbox"]}\n' >"$work/puppeteer.json"
+
+# The throw-away certificate for localhost (and 127.0.0.1), valid one day.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+echo "== servers"
+start_services "$work/services"
+
+echo "== combinations"
+(cd "$repo" && go build -o "$work/rampart" . && go run ./tools/matrix pairwise) >"$work/pairwise.tsv"
+if [ -n "${ONLY:-}" ]; then
+  (cd "$repo" && go run ./tools/matrix all) | awk -F'\t' -v only=",$ONLY," '$3 == "" && index(only, "," $1 ",")' >"$work/pairwise.tsv"
+fi
+count=$(wc -l <"$work/pairwise.tsv")
+[ "$count" -gt 0 ] || { echo "no combination to prove (ONLY=$ONLY names none; see go run ./tools/matrix all)"; exit 2; }
+echo "$count combinations"
+
+random_hex() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# wait_for URL STATUS: poll (at most 100 times, 0.2 s apart) until URL answers STATUS.
+wait_for() {
+  local code=""
+  for _ in $(seq 100); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/cert.pem" --max-time 5 "$1" || true)
+    [ "$code" = "$2" ] && return 0
+    sleep 0.2
+  done
+  echo "  FAIL $1 answered $code, want $2 (after 20 s)"
+  return 1
+}
+
+stop_app() {
+  local pid
+  # SIGINT: gunicorn's quick shutdown (SIGTERM waits graceful_timeout).
+  for pid in "${app_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${app_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  app_pids=()
+}
+
+prove_live() { # prove_live NAME FLAGS
+  local name=$1 flags=$2 dir=$work/projects/$1
+  local -a args
+  read -r -a args <<<"$flags"
+  mkdir -p "$work/projects"
+  (cd "$work/projects" && "$work/rampart" new "$name" --yes --no-git "${args[@]}" >/dev/null) || { echo "  FAIL rampart new"; return 1; }
+  local db cache auth pkg
+  db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
+  cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
+  auth=$(sed -n 's/^ *auth: //p' "$dir/.rampart.yaml")
+  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+
+  local venv=$work/venvs/$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
+  if [ ! -d "$venv" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --require-hashes -r "$dir/requirements-dev.lock" || { echo "  FAIL pip install"; return 1; }
+  fi
+  "$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$dir" || return 1
+
+  local env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=0
+    "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" GUNICORN_WORKERS=2 LOG_LEVEL=WARNING)
+  local backend="" server=""
+  case $db in
+    postgres) create_database "e2e_$name"; env+=("DATABASE_URL=$POSTGRES_URL_BASE/e2e_$name"); backend="the database"; server=postgres ;;
+    mysql) create_mysql_database "e2e_$name"; env+=("DATABASE_URL=$MYSQL_URL_BASE/e2e_$name"); backend="the database"; server=mariadb ;;
+    sqlite) mkdir -p "$dir/instance"; env+=("DATABASE_URL=sqlite:///$dir/instance/e2e.sqlite3") ;;
+  esac
+  case $cache in
+    redis) redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning -n 2 flushdb >/dev/null
+      env+=("REDIS_URL=$REDIS_URL_BASE/2"); [ -n "$server" ] || { backend="the cache"; server=redis; } ;;
+    memcached) env+=("MEMCACHED_SERVERS=$MEMCACHED_SERVERS"); [ -n "$server" ] || { backend="the cache"; server=memcached; } ;;
+  esac
+
+  # The controls table's tests, against the real servers: all must pass, none skipped.
+  local ids
+  ids=$(grep -o '`tests/[a-z0-9_/]*\.py::test_[a-z0-9_]*`' "$dir/README.md" | tr -d '`' | sort -u)
+  # The servers' URLs only (the tests make their own apps); SQLite tests use their own files.
+  local e test_env=()
+  for e in "${env[@]}"; do
+    case $e in DATABASE_URL=sqlite*) ;; DATABASE_URL=*|REDIS_URL=*|MEMCACHED_SERVERS=*) test_env+=("$e") ;; esac
+  done
+  if ! (cd "$dir" && env "${test_env[@]}" "$venv/bin/pytest" -q -p no:cacheprovider --junitxml="$work/$name-controls.xml" \
+      $ids >"$work/$name-controls.log" 2>&1); then
+    tail -n 20 "$work/$name-controls.log"; echo "  FAIL the controls table's tests"; return 1
+  fi
+  local counts
+  counts=$(python3 -c "import sys, xml.etree.ElementTree as t
+root = t.parse(sys.argv[1]).getroot()
+suite = root if root.tag == 'testsuite' else root.find('testsuite')
+print(*(suite.get(k) for k in ('tests', 'skipped', 'failures', 'errors')))" "$work/$name-controls.xml")
+  read -r total skipped failures errors <<<"$counts"
+  if [ "$skipped" != 0 ] || [ "$failures" != 0 ] || [ "$errors" != 0 ]; then
+    echo "  FAIL the controls table's tests: $counts (tests skipped failures errors)"; return 1
+  fi
+  echo "  ok   the controls table names $(wc -w <<<"$ids") tests: $total run, all passed, none skipped"
+
+  # The identity provider for OIDC: the project's own stub, served over TLS.
+  if [ "$auth" = oidc ]; then
+    (cd "$dir" && exec "$venv/bin/python" - "$work/cert.pem" "$work/key.pem" >"$work/idp.env" 2>"$work/idp.log" <<'PY'
+import sys
+from werkzeug.serving import make_server
+from tests.oidc_provider import StubProvider
+
+provider = StubProvider()
+server = make_server("127.0.0.1", 0, provider.app(), threaded=True, ssl_context=(sys.argv[1], sys.argv[2]))
+provider.issuer = f"https://localhost:{server.server_port}"
+for key, value in provider.settings().items():
+    print(f"{key}={value}", flush=True)
+server.serve_forever()
+PY
+    ) &
+    app_pids+=($!); pids+=($!)
+    for _ in $(seq 50); do grep -q OIDC_CLIENT_SECRET "$work/idp.env" 2>/dev/null && break; sleep 0.2; done
+    while IFS= read -r e; do env+=("$e"); done <"$work/idp.env"
+    # The app trusts the throw-away certificate for its calls to the provider.
+    env+=("REQUESTS_CA_BUNDLE=$work/cert.pem" "SSL_CERT_FILE=$work/cert.pem")
+  fi
+
+  if [ "$db" != none ]; then
+    (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$pkg" db upgrade >"$work/$name-migrate.log" 2>&1) \
+      || { cat "$work/$name-migrate.log"; echo "  FAIL flask db upgrade"; return 1; }
+  fi
+  (cd "$dir" && exec env "${env[@]}" "$venv/bin/gunicorn" --config gunicorn.conf.py --bind 127.0.0.1:443 \
+    --certfile "$work/cert.pem" --keyfile "$work/key.pem" >"$work/$name-https.log" 2>&1) &
+  app_pids+=($!); pids+=($!)
+  (cd "$dir" && exec env "${env[@]}" "$venv/bin/gunicorn" --config gunicorn.conf.py --bind 127.0.0.1:80 \
+    >"$work/$name-http.log" 2>&1) &
+  app_pids+=($!); pids+=($!)
+  wait_for https://localhost/healthz 200 || { tail -n 20 "$work/$name-https.log"; return 1; }
+  wait_for http://localhost/healthz 200 || { tail -n 20 "$work/$name-http.log"; return 1; }
+  wait_for https://localhost/readyz 200 || return 1
+  echo "  ok   gunicorn serves https://localhost (TLS) and http://localhost in production mode"
+
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" || return 1
+
+  if [ -n "$server" ]; then
+    server_down "$server"
+    wait_for https://localhost/readyz 503 || { server_up "$server"; return 1; }
+    python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" --down "$backend" \
+      || { server_up "$server"; return 1; }
+    server_up "$server" >/dev/null || return 1
+    wait_for https://localhost/readyz 200 || return 1
+    echo "  ok   /readyz: 503 with $server stopped, 200 again once it is back"
+  else
+    echo "  n/a  /readyz outage: no database or cache server in this project"
+  fi
+
+  # Next to node_modules, so that its import of playwright-core resolves.
+  cp "$repo/scripts/lib/browser.mjs" "$TOOLS/browser.mjs"
+  node "$TOOLS/browser.mjs" https://localhost "$auth" "$ARTIFACTS/$name.png" || return 1
+
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" --abuse || return 1
+
+  # The scanner reaches http://localhost and https://localhost itself.
+  local scan
+  scan=$(NODE_EXTRA_CA_CERTS="$work/cert.pem" timeout 120 node \
+    "$TOOLS/node_modules/@mdn/mdn-http-observatory/src/scan.js" localhost) || { echo "  FAIL observatory: $scan"; return 1; }
+  python3 - "$scan" <<'PY' || return 1
+import json, sys
+result = json.loads(sys.argv[1])
+scan = result["scan"]
+print(f"  {'ok  ' if scan['grade'] == 'A+' else 'FAIL'} MDN HTTP Observatory: grade {scan['grade']}, score {scan['score']},"
+      f" {scan['testsPassed']}/{scan['testsQuantity']} tests passed")
+for name, test in sorted(result["tests"].items()):
+    if test.get("scoreModifier", 0) != 0 or not test.get("pass"):
+        print(f"       {test.get('scoreModifier', 0):+d} {name}: {test.get('result')}")
+sys.exit(0 if scan["grade"] == "A+" else 1)
+PY
+
+  local diagrams
+  diagrams=$(grep -c '^```mermaid' "$dir/docs/threat-model.md")
+  if ! (cd "$work" && timeout 180 "$TOOLS/node_modules/.bin/mmdc" -p "$work/puppeteer.json" \
+      -i "$dir/docs/threat-model.md" -o "$work/$name-threat-model.md" >"$work/$name-mmdc.log" 2>&1); then
+    tail -n 20 "$work/$name-mmdc.log"; echo "  FAIL mermaid-cli could not render docs/threat-model.md"; return 1
+  fi
+  local rendered
+  rendered=$(find "$work" -maxdepth 1 -name "$name-threat-model-*.svg" | wc -l)
+  [ "$rendered" = "$diagrams" ] || { echo "  FAIL mermaid-cli rendered $rendered of $diagrams diagrams"; return 1; }
+  echo "  ok   docs/threat-model.md: $diagrams Mermaid diagrams rendered by mermaid-cli"
+}
+
+failed=()
+while IFS=$'\t' read -r name flags _; do
+  echo "== $name: $flags"
+  app_pids=()
+  start=$SECONDS
+  if ! prove_live "$name" "$flags"; then failed+=("$name"); fi
+  stop_app
+  echo "   ($((SECONDS - start)) s)"
+done <"$work/pairwise.tsv"
+
+echo "== screenshots in $ARTIFACTS"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "live proof FAILED for: ${failed[*]}"
+  exit 1
+fi
+echo "live proof passed for every combination"

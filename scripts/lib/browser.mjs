@@ -1,0 +1,92 @@
+// Drive the running app in headless Chromium (Debian's package) through
+// playwright-core: for accounts, register (email and password), log in,
+// screenshot the account page, log out. Fails on any Content-Security-Policy
+// violation, console error or uncaught page error.
+//
+// Usage: node browser.mjs BASE_URL AUTH SCREENSHOT
+import { chromium } from "playwright-core";
+
+const [base, auth, screenshot] = process.argv.slice(2);
+const problems = [];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+  timeout: 30_000,
+});
+try {
+  // The throw-away certificate is not in Chromium's store; everything else
+  // (Secure cookies, HSTS, CSP) behaves as on a trusted origin.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  context.setDefaultTimeout(15_000);
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error on ${page.url()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
+
+  const step = (what) => console.log(`  ok   browser: ${what}`);
+  const expectPath = (path) => {
+    const now = new URL(page.url()).pathname;
+    if (now !== path) throw new Error(`expected to be on ${path}, got ${page.url()}`);
+  };
+
+  let response = await page.goto(base + "/");
+  if (response.status() !== 200) throw new Error(`GET / gave ${response.status()}`);
+  step("public page loaded");
+
+  if (auth === "session") {
+    const email = `ada-${Date.now()}@example.com`;
+    const password = "correct horse battery staple";
+    await page.goto(base + "/auth/register");
+    await page.fill('input[name="email"]', email);
+    await page.fill('input[name="password"]', password);
+    await page.fill('input[name="confirm"]', password);
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    step(`registered ${email}`);
+    if (new URL(page.url()).pathname !== "/account") {
+      await page.goto(base + "/auth/login");
+      await page.fill('input[name="email"]', email);
+      await page.fill('input[name="password"]', password);
+      await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    }
+    expectPath("/account");
+    step("logged in: on /account");
+  } else if (auth === "oidc") {
+    await page.goto(base + "/auth/login");
+    await page.waitForURL((url) => url.pathname === "/account");
+    step("logged in through the identity provider: on /account");
+  }
+
+  if (auth === "session" || auth === "oidc") {
+    await page.screenshot({ path: screenshot, fullPage: true });
+    step(`screenshot of the logged-in page: ${screenshot}`);
+    const cookies = await context.cookies();
+    for (const c of cookies) {
+      if (!c.secure || !c.httpOnly) problems.push(`cookie ${c.name} is not Secure and HttpOnly`);
+    }
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/auth/logout"] button')]);
+    // Not followed: with OIDC the provider would sign the browser straight back in.
+    response = await page.request.get(base + "/account", { maxRedirects: 0 });
+    const location = response.headers()["location"] || "";
+    if (response.status() !== 302 || !location.includes("/auth/login")) {
+      throw new Error(`after log-out /account gave ${response.status()} ${location}, want a redirect to log in`);
+    }
+    step("logged out: /account now redirects to log in");
+  } else {
+    await page.screenshot({ path: screenshot, fullPage: true });
+    step(`screenshot of the public page: ${screenshot}`);
+  }
+} catch (err) {
+  problems.push(err.message);
+} finally {
+  await browser.close();
+}
+
+for (const p of problems) console.log(`  FAIL browser: ${p}`);
+process.exit(problems.length ? 1 : 0);
