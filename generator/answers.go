@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"text/template"
 )
 
 // Answers maps question names to answers. Every answer is a string.
@@ -160,7 +159,7 @@ func (b *Blueprint) defaultFor(q Question, sofar Answers) (string, error) {
 	if !strings.Contains(q.Default, LeftDelim) {
 		return q.Default, nil
 	}
-	t, err := template.New(q.Name).Delims(LeftDelim, RightDelim).Option("missingkey=error").Funcs(templateFuncs(false)).Parse(q.Default)
+	t, err := expressions().parse(q.Default, q.Default)
 	if err != nil {
 		return "", fmt.Errorf("default of %s: %w", q.Name, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/template"
 
 	"golang.org/x/mod/semver"
 	"gopkg.in/yaml.v3"
@@ -46,6 +45,7 @@ type Blueprint struct {
 	Controls []Control `yaml:"controls"`
 
 	templates fs.FS
+	parsed    *fileTemplates
 }
 
 // Question is one answer the blueprint needs.
@@ -126,6 +126,7 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 		return nil, fmt.Errorf("blueprint %q: template root %q: %w", b.Name, b.Templates, err)
 	}
 	b.templates = root
+	b.parsed = newFileTemplates()
 	if b.Python != nil {
 		if err := b.Python.load(root); err != nil {
 			return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
@@ -181,7 +182,7 @@ func (b *Blueprint) validate() error {
 		if r.Message == "" {
 			return fmt.Errorf("rule %d has no message", i+1)
 		}
-		if _, err := parseCondition(r.When); err != nil {
+		if err := b.checkCondition(r.When); err != nil {
 			return fmt.Errorf("rule %d: %w", i+1, err)
 		}
 	}
@@ -193,7 +194,7 @@ func (b *Blueprint) validate() error {
 			return fmt.Errorf("file set %q: %w", f.Src, err)
 		}
 		if f.When != "" {
-			if _, err := parseCondition(f.When); err != nil {
+			if err := b.checkCondition(f.When); err != nil {
 				return fmt.Errorf("file set %q: %w", f.Src, err)
 			}
 		}
@@ -202,13 +203,35 @@ func (b *Blueprint) validate() error {
 		if err := c.validate(); err != nil {
 			return fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
 		}
+		if c.When != "" {
+			if err := b.checkCondition(c.When); err != nil {
+				return fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
+			}
+		}
 	}
+	if b.Python != nil {
+		for _, r := range slices.Concat(b.Python.Dependencies, b.Python.DevDependencies) {
+			if r.When != "" {
+				if err := b.checkCondition(r.When); err != nil {
+					return fmt.Errorf("python: %s: %w", r.Requirement, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// CheckEveryCombination evaluates every rule, file set, control and
+// requirement condition under every combination of choices, and checks
+// that each selected control names only files that combination produces.
+// It is the exhaustive form of the checks ParseBlueprint makes statically;
+// rampart's tests run it on every embedded blueprint, so a shipped binary
+// never pays for it.
+func (b *Blueprint) CheckEveryCombination() error {
 	outputs, err := b.fileSetOutputs()
 	if err != nil {
 		return err
 	}
-	// Every condition must evaluate for every combination of choices, so a
-	// typo in a manifest fails when it is loaded, not when a user hits it.
 	return b.ForEachCombination(func(answers Answers) error {
 		rule, err := b.forbidden(answers)
 		if err != nil {
@@ -219,7 +242,13 @@ func (b *Blueprint) validate() error {
 			return err
 		}
 		if rule == nil {
-			if err := b.checkControls(answers, sets, outputs); err != nil {
+			planned := map[string]bool{}
+			for _, set := range sets {
+				for _, p := range outputs[set.Src] {
+					planned[p] = true
+				}
+			}
+			if err := b.checkControls(answers, planned); err != nil {
 				return err
 			}
 		}
@@ -265,7 +294,7 @@ func (q Question) validate() error {
 		if len(q.Choices) > 0 {
 			return fmt.Errorf("a text question cannot have choices")
 		}
-		if _, err := template.New(q.Name).Delims(LeftDelim, RightDelim).Funcs(templateFuncs(false)).Parse(q.Default); err != nil {
+		if _, err := expressions().parse(q.Default, q.Default); err != nil {
 			return fmt.Errorf("default: %w", err)
 		}
 	default:

@@ -15,6 +15,8 @@ func TestParseBlueprintRejectsBadManifests(t *testing.T) {
 		"repeated choice":    {"{value: sqlite}, {value: none}", "{value: sqlite}, {value: sqlite}", "empty or repeated"},
 		"unknown template":   {"src: extra/only.txt", "src: extra/missing.txt", "extra/missing.txt"},
 		"condition typo":     {`when: eq .database "sqlite"`, `when: eq .databse "sqlite"`, "databse"},
+		"condition value":    {`when: eq .database "sqlite"`, `when: eq .database "sqllite"`, `"sqllite", which is not one of its choices (postgres, sqlite, none)`},
+		"rule typo":          {`(eq .auth "session")`, `(eq .auht "session")`, ".auht, which is not a question"},
 		"condition syntax":   {`when: eq .database "sqlite"`, `when: eq .database "sqlite`, "condition"},
 		"rule without text":  {"message: accounts need", "message: ''\n    x: accounts need", "x"},
 		"unknown path var":   {"__package__: package", "__package__: pkg", "unknown question"},

@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"sync"
 	"text/template"
 )
 
@@ -19,16 +18,12 @@ func parseCondition(expr string) (*template.Template, error) {
 		return nil, fmt.Errorf("condition is empty")
 	}
 	src := LeftDelim + " if " + expr + " " + RightDelim + "true" + LeftDelim + " else " + RightDelim + "false" + LeftDelim + " end " + RightDelim
-	t, err := template.New("condition").Delims(LeftDelim, RightDelim).Option("missingkey=error").Funcs(templateFuncs(false)).Parse(src)
+	t, err := expressions().parse(src, src)
 	if err != nil {
 		return nil, fmt.Errorf("condition %q: %w", expr, err)
 	}
 	return t, nil
 }
-
-// parsedConditions caches parseCondition: a blueprint load evaluates every
-// condition under every combination of choices.
-var parsedConditions sync.Map // expr -> *template.Template
 
 // evalCondition reports whether expr holds for answers. An empty
 // condition always holds.
@@ -36,16 +31,9 @@ func evalCondition(expr string, answers Answers) (bool, error) {
 	if expr == "" {
 		return true, nil
 	}
-	var t *template.Template
-	if cached, ok := parsedConditions.Load(expr); ok {
-		t = cached.(*template.Template)
-	} else {
-		parsed, err := parseCondition(expr)
-		if err != nil {
-			return false, err
-		}
-		parsedConditions.Store(expr, parsed)
-		t = parsed
+	t, err := parseCondition(expr)
+	if err != nil {
+		return false, err
 	}
 	var out bytes.Buffer
 	if err := t.Execute(&out, answers.templateData()); err != nil {

@@ -10,9 +10,10 @@ import (
 
 // Control is one security control a generated project claims: what it is,
 // the files that implement it and the tests that prove it. Templates list
-// the selected controls (README, threat model), and loading a blueprint
-// checks that, in every combination, each named file and test file is one
-// the project will have, so a claim cannot outlive its proof.
+// the selected controls (README, threat model). Rendering refuses a
+// project whose selected controls name a file or test file it does not
+// have, and CheckEveryCombination makes the same check for every
+// combination, so a claim cannot outlive its proof.
 type Control struct {
 	Control string   `yaml:"control"`
 	Where   []string `yaml:"where"`
@@ -38,11 +39,6 @@ func (c Control) validate() error {
 	for _, t := range c.Tests {
 		if !testIDPattern.MatchString(t) {
 			return fmt.Errorf("test %q is not a pytest node id like tests/test_x.py::test_y", t)
-		}
-	}
-	if c.When != "" {
-		if _, err := parseCondition(c.When); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -78,19 +74,13 @@ func (b *Blueprint) selectedControls(answers Answers) ([]Control, error) {
 	return selected, nil
 }
 
-// checkControls reports a selected control that names a file the selected
-// file sets do not produce. Paths are compared before path variables are
-// replaced (src/__package__/config.py), as the manifest writes them.
-func (b *Blueprint) checkControls(answers Answers, sets []FileSet, outputs map[string][]string) error {
+// checkControls reports a selected control that names a file not in
+// planned, the project's output paths before path variables are replaced
+// (src/__package__/config.py), as the manifest writes them.
+func (b *Blueprint) checkControls(answers Answers, planned map[string]bool) error {
 	controls, err := b.selectedControls(answers)
 	if err != nil {
 		return err
-	}
-	planned := map[string]bool{}
-	for _, set := range sets {
-		for _, p := range outputs[set.Src] {
-			planned[p] = true
-		}
 	}
 	for _, c := range controls {
 		for _, w := range c.Where {

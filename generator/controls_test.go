@@ -40,11 +40,40 @@ controls:
 		t.Run(tc.name, func(t *testing.T) {
 			templates := fixtureTemplates()
 			templates["tpl/base/tests/test_a.py"] = fixtureFile("def test_a():\n    pass\n")
-			_, err := ParseBlueprint([]byte(fixtureManifest+tc.controls), templates)
+			b, err := ParseBlueprint([]byte(fixtureManifest+tc.controls), templates)
+			if err == nil {
+				err = b.CheckEveryCombination()
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// Rendering makes the same check for the one combination it renders, so a
+// blueprint that skipped CheckEveryCombination still cannot claim a
+// control the project does not have.
+func TestRenderRefusesAControlNamingAFileTheProjectLacks(t *testing.T) {
+	templates := fixtureTemplates()
+	templates["tpl/base/tests/test_a.py"] = fixtureFile("def test_a():\n    pass\n")
+	b, err := ParseBlueprint([]byte(fixtureManifest+`
+controls:
+  - control: Only sqlite has the doc
+    where: [docs/only.txt]
+    tests: [tests/test_a.py::test_a]
+`), templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := Answers{"name": "my-app", "package": "my_app", "notes": "n", "auth": "none"}
+	answers["database"] = "sqlite"
+	if _, err := b.Render(answers, "v1.0.0"); err != nil {
+		t.Fatalf("sqlite has docs/only.txt: %v", err)
+	}
+	answers["database"] = "postgres"
+	if _, err := b.Render(answers, "v1.0.0"); err == nil || !strings.Contains(err.Error(), "docs/only.txt, which this project does not have") {
+		t.Fatalf("error = %v, want the missing file named", err)
 	}
 }
 

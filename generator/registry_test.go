@@ -19,3 +19,18 @@ func TestLoadBlueprintsChecksTheMinimumRampartVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Loading checks conditions statically; this is the exhaustive check of
+// every embedded blueprint under every combination of choices, which a
+// shipped binary relies on instead of repeating it on every run.
+func TestEmbeddedBlueprintsHoldForEveryCombination(t *testing.T) {
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, "(devel)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range all {
+		if err := b.CheckEveryCombination(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

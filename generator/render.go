@@ -7,7 +7,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"text/template"
 
 	"gopkg.in/yaml.v3"
 )
@@ -62,6 +61,8 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 	data["controls"] = controls
 	files := map[string]File{}
 	origin := map[string]string{}
+	planned := map[string]bool{} // output paths as the manifest names them
+
 	add := func(f File, from string) error {
 		if prev, dup := origin[f.Path]; dup {
 			return &DuplicatePathError{Path: f.Path, First: prev, Again: from}
@@ -75,6 +76,8 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 			if err != nil || d.IsDir() {
 				return err
 			}
+			rel, _ := relativeOutput(set, src)
+			planned[undot(rel)] = true
 			f, err := b.renderFile(set, src, data)
 			if err != nil {
 				return err
@@ -84,6 +87,9 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := b.checkControls(answers, planned); err != nil {
+		return nil, err
 	}
 	var record bytes.Buffer
 	record.WriteString("# Written by rampart: the blueprint and answers this project was generated from.\n")
@@ -139,7 +145,7 @@ func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (Fi
 		f.Mode = 0o600
 	}
 	if isTemplate {
-		t, err := template.New(src).Delims(LeftDelim, RightDelim).Option("missingkey=error").Funcs(templateFuncs(f.Local)).Parse(string(raw))
+		t, err := b.parsed.parse(src, string(raw), f.Local)
 		if err != nil {
 			return File{}, fmt.Errorf("parsing template: %w", err)
 		}

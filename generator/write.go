@@ -76,11 +76,12 @@ func WriteProject(ctx context.Context, target string, files []File, opts WriteOp
 			_ = os.RemoveAll(staging)
 		}
 	}()
+	made := map[string]bool{} // directories already created: one MkdirAll each
 	for _, f := range files {
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
-		if err := writeFile(staging, f); err != nil {
+		if err := writeFile(staging, f, made); err != nil {
 			return err
 		}
 		if opts.onFile != nil {
@@ -103,10 +104,13 @@ func WriteProject(ctx context.Context, target string, files []File, opts WriteOp
 	return moveIntoPlace(staging, target)
 }
 
-func writeFile(root string, f File) error {
+func writeFile(root string, f File, made map[string]bool) error {
 	dest := filepath.Join(root, filepath.FromSlash(f.Path))
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return fmt.Errorf("creating directory for %s: %w", f.Path, err)
+	if dir := filepath.Dir(dest); !made[dir] {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating directory for %s: %w", f.Path, err)
+		}
+		made[dir] = true
 	}
 	if err := os.WriteFile(dest, f.Contents, f.Mode); err != nil {
 		return fmt.Errorf("writing %s: %w", f.Path, err)
