@@ -61,3 +61,9 @@ def test_gunicorn_accepts_the_config_and_loads_the_app(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_app_is_loaded_once_before_workers_fork(conf):
+    # A recycled worker is a fork of a loaded app, not a fresh import; the
+    # database connections a worker inherits are dropped (test_fork_safety).
+    assert conf["preload_app"] is True

@@ -7,6 +7,18 @@ def test_healthz(client):
     assert response.get_json() == {"status": "ok"}
 
 
+def test_healthz_is_answered_before_the_app(client):
+    # Liveness has no host-specific content, so a probe naming the pod's own
+    # address is answered; a page for that Host is still refused.
+    assert client.get("/healthz", headers={"Host": "10.0.0.7:8000"}).status_code == 200
+    assert client.get("/", headers={"Host": "10.0.0.7:8000"}).status_code == 400
+    head = client.head("/healthz")
+    assert head.status_code == 200
+    assert head.get_data() == b""
+    # Only GET and HEAD are the probe's; anything else is the app's to refuse.
+    assert client.post("/healthz").status_code in (400, 404, 405)
+
+
 def test_readyz_when_everything_is_up(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.get_json()

@@ -2,6 +2,8 @@
 
 from flask import request
 
+from edge_proxy.extensions import limiter
+
 
 def test_oversized_body_is_refused(make_app):
     app = make_app(MAX_CONTENT_LENGTH=1024)
@@ -33,3 +35,15 @@ def test_untrusted_host_is_refused(client):
 
 def test_trusted_host_is_served(client):
     assert client.get("/", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_routes_without_limits_skip_the_limit_lookup(app):
+    # Limits sit on the views that need them; no hook looks them up for every request.
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+
+
+def test_an_app_wide_limit_keeps_the_check_on_every_request(make_app, monkeypatch):
+    manager = type(limiter.limit_manager)
+    monkeypatch.setattr(manager, "default_limits", property(lambda self: ["10 per second"]))
+    app = make_app()
+    assert limiter._check_request_limit in app.before_request_funcs[None]

@@ -32,6 +32,8 @@ def create_app(
     proxies = app.config["FORWARDED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    # Outermost: liveness probes are answered before anything else runs.
+    app.wsgi_app = health.LivenessProbe(app.wsgi_app)
 
     logs.init_app(app)
     extensions.init_app(app)
@@ -40,4 +42,5 @@ def create_app(
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+    extensions.skip_idle_rate_limit_check(app)
     return app

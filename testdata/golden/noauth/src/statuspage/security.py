@@ -45,6 +45,13 @@ SECURITY_HEADERS = {
 }
 
 
+# The same headers in the order they are added, with their lower-case
+# names, built once: set_security_headers runs on every response.
+_SECURITY_HEADER_ITEMS = tuple(
+    (name.lower(), name, value) for name, value in SECURITY_HEADERS.items()
+)
+_REMOVED_HEADERS = frozenset({"server", "x-powered-by"})
+
 # Probes come from the orchestrator over plain HTTP to the pod or container
 # itself, never from a browser: they are answered, not redirected.
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
@@ -73,13 +80,20 @@ def refuse_oversized_bodies() -> None:
 
 
 def set_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.endpoint != "static":
+    """Add each security header the view did not set itself. One pass over
+    the response's headers instead of a lookup per header: this runs on
+    every response."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    missing = [
+        (name, value) for lower, name, value in _SECURITY_HEADER_ITEMS if lower not in present
+    ]
+    if "cache-control" not in present and request.endpoint != "static":
         # Pages may show account data: keep them out of shared and browser caches.
-        response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.pop("Server", None)
-    response.headers.pop("X-Powered-By", None)
+        missing.append(("Cache-Control", "no-store"))
+    headers.extend(missing)
+    for name in _REMOVED_HEADERS & present:
+        del headers[name]
     return response
 
 

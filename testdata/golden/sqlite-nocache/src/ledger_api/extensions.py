@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import weakref
+
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +30,21 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 
+# The engines of every app made in this process. gunicorn loads the app once
+# and forks its workers (preload_app): a worker must never use a pooled
+# connection the master opened, or two processes would talk over one socket.
+_engines: weakref.WeakSet = weakref.WeakSet()
+
+
+def _drop_inherited_connections() -> None:
+    for engine in list(_engines):
+        # close=False: the parent still owns those sockets; the child only
+        # forgets them and opens its own.
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_connections)
+
 csrf = CSRFProtect()
 # The client address comes from the WSGI environ, which ProxyFix corrects
 # when FORWARDED_PROXIES says how many proxies to trust.
@@ -38,6 +56,8 @@ login_manager.login_message_category = "info"
 
 def init_app(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        _engines.update(db.engines.values())
     migrate.init_app(app, db)
     csrf.init_app(app)
     # Without a shared store, rate limits are counted per process.
@@ -45,3 +65,23 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_KEY_PREFIX", PROJECT_NAME)
     limiter.init_app(app)
     login_manager.init_app(app)
+
+
+def skip_idle_rate_limit_check(app: Flask) -> None:
+    """Drop Flask-Limiter's check before every request when nothing uses it.
+
+    This app's limits are on views (log-in, registration), and a limited view
+    checks its own limits when called. The app-wide hook only serves default,
+    application and blueprint limits; with none of those it would look up, on
+    every request, limits that do not exist (about a quarter of the time of a
+    page). Add any of them and the hook stays. Call after every blueprint is
+    registered.
+    """
+    manager = limiter.limit_manager
+    if (
+        manager.default_limits
+        or manager.application_limits
+        or any(manager.blueprint_limits(app, name) for name in app.blueprints)
+    ):
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
