@@ -37,7 +37,12 @@ func (a Answers) templateData() map[string]any {
 // Prompter asks the user a question. Implementations return ErrInterrupted
 // when the user cancels.
 type Prompter interface {
-	Select(q Question, def string) (string, error)
+	// Select asks for one of q's choices. q offers only the choices the
+	// rules allow given the answers so far, and def is one of them;
+	// refused lists the others with the rule that forbids each, so the
+	// user learns why they are missing.
+	Select(q Question, def string, refused []RefusedChoice) (string, error)
+	// Input asks for free text, asking again while validate refuses it.
 	Input(q Question, def string, validate func(string) error) (string, error)
 }
 
@@ -51,6 +56,11 @@ type Sources struct {
 	UseDefaults bool
 	// Prompter is nil when prompting is impossible (no terminal).
 	Prompter Prompter
+	// Check, when set, runs on every answer that passed its question's
+	// own validation, for what the blueprint cannot know (the CLI checks
+	// that the project directory a name leads to is usable). A prompt
+	// asks again when it fails; from any other source it is an error.
+	Check func(q Question, value string) error
 }
 
 // Resolution is the outcome of resolving answers.
@@ -81,6 +91,15 @@ func (b *Blueprint) Resolve(src Sources) (*Resolution, error) {
 			return nil, err
 		}
 		res.Answers[q.Name] = value
+		// Refuse a forbidden combination as soon as it is complete, not
+		// after every other question has been asked.
+		rule, err := b.brokenRule(q.Name, res.Answers)
+		if err != nil {
+			return nil, err
+		}
+		if rule != nil {
+			return nil, &InputError{Err: &ForbiddenError{Rule: *rule}}
+		}
 	}
 	if len(missing) > 0 {
 		return nil, &InputError{Err: &MissingAnswersError{Questions: missing}}
@@ -108,13 +127,13 @@ var errNoAnswer = errors.New("no answer")
 
 func (b *Blueprint) answer(q Question, src Sources, res *Resolution) (string, error) {
 	if v, ok := src.Flags[q.Name]; ok {
-		if err := validateAnswer(q, v); err != nil {
-			return "", &InputError{Err: err}
+		if err := accept(q, v, src.Check); err != nil {
+			return "", err
 		}
 		return v, nil
 	}
 	if v, ok := src.File[q.Name]; ok {
-		if err := validateAnswer(q, v); err != nil {
+		if err := accept(q, v, src.Check); err != nil {
 			return "", inputErrorf("answers file: %w", err)
 		}
 		return v, nil
@@ -129,28 +148,62 @@ func (b *Blueprint) answer(q Question, src Sources, res *Resolution) (string, er
 		return "", errNoAnswer
 	}
 	if src.Prompter != nil && !src.UseDefaults {
-		var v string
-		if q.Kind == KindChoice {
-			v, err = src.Prompter.Select(q, def)
-		} else {
-			v, err = src.Prompter.Input(q, def, func(s string) error { return validateAnswer(q, s) })
-		}
+		v, err := b.ask(q, def, src, res.Answers)
 		if err != nil {
 			return "", err
-		}
-		if err := validateAnswer(q, v); err != nil {
-			return "", &InputError{Err: err}
 		}
 		res.Prompted = append(res.Prompted, q.Name)
 		return v, nil
 	}
 	if src.UseDefaults && (def != "" || q.Kind == KindText && !q.Positional) {
 		if err := validateAnswer(q, def); err != nil {
-			return "", inputErrorf("the default %w; pass a value explicitly", err)
+			return "", &InputError{Err: &DefaultError{Question: q.Name, Err: err}}
+		}
+		if err := accept(q, def, src.Check); err != nil {
+			return "", err
 		}
 		return def, nil
 	}
 	return "", errNoAnswer
+}
+
+// ask puts q to the prompter. A choice question offers only what the rules
+// allow given the answers so far.
+func (b *Blueprint) ask(q Question, def string, src Sources, sofar Answers) (string, error) {
+	if q.Kind != KindChoice {
+		return src.Prompter.Input(q, def, func(v string) error { return accept(q, v, src.Check) })
+	}
+	refused, err := b.RefusedChoices(q, sofar)
+	if err != nil {
+		return "", err
+	}
+	offered, preselect := withoutRefused(q, def, refused)
+	if len(offered.Choices) == 0 {
+		return "", &InputError{Err: &ForbiddenError{Rule: refused[0].Rule}}
+	}
+	v, err := src.Prompter.Select(offered, preselect, refused)
+	if err != nil {
+		return "", err
+	}
+	if err := accept(offered, v, src.Check); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// accept validates an answer, then runs the caller's check on it.
+func accept(q Question, v string, check func(Question, string) error) error {
+	if err := validateAnswer(q, v); err != nil {
+		return &InputError{Err: err}
+	}
+	if check == nil {
+		return nil
+	}
+	err := check(q, v)
+	if err != nil && !errors.As(err, new(*InputError)) {
+		err = &InputError{Err: err}
+	}
+	return err
 }
 
 // defaultFor renders a question's default, which may refer to earlier

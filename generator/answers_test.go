@@ -10,9 +10,20 @@ type scriptedPrompter struct {
 	answers map[string]string
 	asked   []string
 	err     error
+	// offered and refused record what each Select showed.
+	offered  map[string][]string
+	defaults map[string]string
+	refused  map[string][]RefusedChoice
 }
 
-func (p *scriptedPrompter) Select(q Question, def string) (string, error) { return p.answer(q, def) }
+func (p *scriptedPrompter) Select(q Question, def string, refused []RefusedChoice) (string, error) {
+	if p.offered == nil {
+		p.offered, p.defaults, p.refused = map[string][]string{}, map[string]string{}, map[string][]RefusedChoice{}
+	}
+	p.offered[q.Name], p.defaults[q.Name], p.refused[q.Name] = q.ChoiceValues(), def, refused
+	return p.answer(q, def)
+}
+
 func (p *scriptedPrompter) Input(q Question, def string, validate func(string) error) (string, error) {
 	v, err := p.answer(q, def)
 	if err == nil {

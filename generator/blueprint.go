@@ -75,6 +75,10 @@ type Choice struct {
 type Rule struct {
 	When    string `yaml:"when"`
 	Message string `yaml:"message"`
+
+	// reads names the questions When reads; set when the manifest is
+	// loaded, so a rule is evaluated only once all of them are answered.
+	reads []string
 }
 
 // FileSet selects a template file or tree under the blueprint's template
@@ -182,9 +186,11 @@ func (b *Blueprint) validate() error {
 		if r.Message == "" {
 			return fmt.Errorf("rule %d has no message", i+1)
 		}
-		if err := b.checkCondition(r.When); err != nil {
+		reads, err := b.checkCondition(r.When)
+		if err != nil {
 			return fmt.Errorf("rule %d: %w", i+1, err)
 		}
+		b.Rules[i].reads = reads
 	}
 	for _, f := range b.Files {
 		if !fs.ValidPath(f.Src) {
@@ -194,7 +200,7 @@ func (b *Blueprint) validate() error {
 			return fmt.Errorf("file set %q: %w", f.Src, err)
 		}
 		if f.When != "" {
-			if err := b.checkCondition(f.When); err != nil {
+			if _, err := b.checkCondition(f.When); err != nil {
 				return fmt.Errorf("file set %q: %w", f.Src, err)
 			}
 		}
@@ -204,7 +210,7 @@ func (b *Blueprint) validate() error {
 			return fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
 		}
 		if c.When != "" {
-			if err := b.checkCondition(c.When); err != nil {
+			if _, err := b.checkCondition(c.When); err != nil {
 				return fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
 			}
 		}
@@ -212,7 +218,7 @@ func (b *Blueprint) validate() error {
 	if b.Python != nil {
 		for _, r := range slices.Concat(b.Python.Dependencies, b.Python.DevDependencies) {
 			if r.When != "" {
-				if err := b.checkCondition(r.When); err != nil {
+				if _, err := b.checkCondition(r.When); err != nil {
 					return fmt.Errorf("python: %s: %w", r.Requirement, err)
 				}
 			}

@@ -13,45 +13,65 @@ import (
 // is the load-time guard against typos in a manifest; it costs one parse
 // per condition, not one evaluation per combination of answers (the
 // exhaustive sweep is CheckEveryCombination, which the test suite runs).
-func (b *Blueprint) checkCondition(expr string) error {
+// It returns the questions the condition reads, in order of appearance.
+func (b *Blueprint) checkCondition(expr string) (reads []string, err error) {
 	t, err := parseCondition(expr)
 	if err != nil {
+		return nil, err
+	}
+	err = walkCondition(t.Tree.Root, func(n parse.Node) error {
+		switch n := n.(type) {
+		case *parse.CommandNode:
+			return b.checkComparison(expr, n)
+		case *parse.FieldNode:
+			name := n.Ident[0]
+			if _, ok := b.Question(name); !ok {
+				return fmt.Errorf("condition %q reads .%s, which is not a question (questions: %s)", expr, name, strings.Join(b.questionNames(), ", "))
+			}
+			if !slices.Contains(reads, name) {
+				reads = append(reads, name)
+			}
+		}
+		return nil
+	})
+	return reads, err
+}
+
+// walkCondition calls visit on n and every node under it that a condition
+// can hold, stopping at the first error.
+func walkCondition(n parse.Node, visit func(parse.Node) error) error {
+	if n == nil {
+		return nil
+	}
+	if err := visit(n); err != nil {
 		return err
 	}
-	var problem error
-	var walk func(parse.Node)
-	walk = func(n parse.Node) {
-		if problem != nil || n == nil {
-			return
+	var children []parse.Node
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			children = n.Nodes
 		}
-		switch n := n.(type) {
-		case *parse.ListNode:
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.IfNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			for _, c := range n.Cmds {
-				walk(c)
-			}
-		case *parse.CommandNode:
-			problem = b.checkComparison(expr, n)
-			for _, a := range n.Args {
-				walk(a)
-			}
-		case *parse.FieldNode:
-			if _, ok := b.Question(n.Ident[0]); !ok {
-				problem = fmt.Errorf("condition %q reads .%s, which is not a question (questions: %s)", expr, n.Ident[0], strings.Join(b.questionNames(), ", "))
-			}
+	case *parse.IfNode:
+		children = []parse.Node{n.Pipe, n.List}
+		if n.ElseList != nil {
+			children = append(children, n.ElseList)
+		}
+	case *parse.ActionNode:
+		children = []parse.Node{n.Pipe}
+	case *parse.PipeNode:
+		for _, c := range n.Cmds {
+			children = append(children, c)
+		}
+	case *parse.CommandNode:
+		children = n.Args
+	}
+	for _, c := range children {
+		if err := walkCondition(c, visit); err != nil {
+			return err
 		}
 	}
-	walk(t.Tree.Root)
-	return problem
+	return nil
 }
 
 // checkComparison checks the literals of eq and ne against the choices of

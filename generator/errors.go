@@ -38,12 +38,36 @@ func (e *MissingAnswersError) Error() string {
 	return "no answer for: " + strings.Join(names, ", ")
 }
 
+// DefaultError reports a default that its question's validation refuses,
+// such as a package name derived from a project name that would shadow a
+// standard-library module.
+type DefaultError struct {
+	Question string
+	Err      error
+}
+
+func (e *DefaultError) Error() string {
+	return "the default " + e.Err.Error() + "; pass a value explicitly"
+}
+func (e *DefaultError) Unwrap() error { return e.Err }
+
 // ForbiddenError reports a combination a blueprint rule forbids.
 type ForbiddenError struct {
 	Rule Rule
 }
 
 func (e *ForbiddenError) Error() string { return e.Rule.Message }
+
+// TargetError reports a target directory that is taken: it exists and is
+// not an empty directory.
+type TargetError struct {
+	Target  string
+	Problem string
+}
+
+func (e *TargetError) Error() string {
+	return e.Target + " " + e.Problem + ": choose another name or --output"
+}
 
 // DuplicatePathError reports two template files rendering to one output path.
 type DuplicatePathError struct {

@@ -10,34 +10,49 @@ import (
 )
 
 // CheckTarget refuses a target that exists and is not an empty directory,
-// and a target whose parent directory does not exist.
+// and a target whose nearest existing ancestor is not a directory. Missing
+// parent directories are fine: WriteProject creates them.
 func CheckTarget(target string) error {
 	info, err := os.Lstat(target)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		parent := filepath.Dir(target)
-		pinfo, perr := os.Stat(parent)
-		if perr != nil {
-			return inputErrorf("cannot create %s: its parent directory %s does not exist; create it first", target, parent)
+	case err != nil:
+		if aerr := checkNearestAncestor(target); aerr != nil {
+			return aerr
 		}
-		if !pinfo.IsDir() {
-			return inputErrorf("cannot create %s: %s is not a directory", target, parent)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return inputErrorf("cannot use %s: %w", target, err)
 		}
 		return nil
-	case err != nil:
-		return inputErrorf("cannot use %s: %w", target, err)
 	case !info.IsDir():
-		return inputErrorf("%s already exists and is not a directory; choose another name or --output", target)
+		return &InputError{Err: &TargetError{Target: target, Problem: "already exists and is not a directory"}}
 	}
 	entries, err := os.ReadDir(target)
 	if err != nil {
 		return inputErrorf("cannot read %s: %w", target, err)
 	}
 	if len(entries) > 0 {
-		return inputErrorf("%s already exists and is not empty (it holds %s%s); rampart never writes into a directory with files in it: choose another name or --output",
-			target, entries[0].Name(), moreSuffix(len(entries)-1))
+		return &InputError{Err: &TargetError{Target: target, Problem: fmt.Sprintf(
+			"already exists and is not empty (it holds %s%s); rampart never writes into a directory with files in it",
+			entries[0].Name(), moreSuffix(len(entries)-1))}}
 	}
 	return nil
+}
+
+// checkNearestAncestor refuses a path whose nearest existing ancestor is
+// not a directory: nothing can be created under a file.
+func checkNearestAncestor(target string) error {
+	for p := filepath.Dir(target); ; p = filepath.Dir(p) {
+		info, err := os.Stat(p)
+		if err == nil {
+			if !info.IsDir() {
+				return inputErrorf("cannot create %s: %s is a file, not a directory", target, p)
+			}
+			return nil
+		}
+		if filepath.Dir(p) == p {
+			return inputErrorf("cannot create %s: %w", target, err)
+		}
+	}
 }
 
 func moreSuffix(n int) string {
@@ -57,13 +72,25 @@ type WriteOptions struct {
 }
 
 // WriteProject writes files into a temporary sibling of target and renames
-// it into place. On any error or cancellation of ctx the temporary
-// directory is removed and target is left as it was.
+// it into place, creating target's missing parent directories first. On
+// any error or cancellation of ctx the temporary directory and the parents
+// it created are removed, and target is left as it was.
 func WriteProject(ctx context.Context, target string, files []File, opts WriteOptions) (err error) {
 	if err := CheckTarget(target); err != nil {
 		return err
 	}
 	parent, base := filepath.Dir(target), filepath.Base(target)
+	created, err := makeParents(parent)
+	// Registered before the staging clean-up, so it runs after it: the
+	// parents are empty again by then.
+	defer func() {
+		if err != nil {
+			removeCreated(created)
+		}
+	}()
+	if err != nil {
+		return err
+	}
 	staging, err := os.MkdirTemp(parent, "."+base+".rampart-*")
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
@@ -102,6 +129,41 @@ func WriteProject(ctx context.Context, target string, files []File, opts WriteOp
 		return fmt.Errorf("setting permissions on %s: %w", staging, err)
 	}
 	return moveIntoPlace(staging, target)
+}
+
+// makeParents creates dir and its missing ancestors, and returns the
+// directories it created, outermost first.
+func makeParents(dir string) ([]string, error) {
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) || filepath.Dir(p) == p {
+			break
+		}
+		missing = append(missing, p)
+	}
+	var created []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		err := os.Mkdir(missing[i], 0o755)
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			// Made by someone else meanwhile: not ours to remove.
+		case errors.Is(err, fs.ErrPermission):
+			return created, inputErrorf("cannot create the directory %s: %s is not writable", missing[i], filepath.Dir(missing[i]))
+		case err != nil:
+			return created, fmt.Errorf("creating the directory %s: %w", missing[i], err)
+		default:
+			created = append(created, missing[i])
+		}
+	}
+	return created, nil
+}
+
+// removeCreated removes the directories makeParents created, innermost
+// first. os.Remove leaves any that something else has put a file in.
+func removeCreated(created []string) {
+	for i := len(created) - 1; i >= 0; i-- {
+		_ = os.Remove(created[i])
+	}
 }
 
 func writeFile(root string, f File, made map[string]bool) error {

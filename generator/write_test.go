@@ -89,21 +89,80 @@ func TestWriteProjectRefusesNonEmptyTargetAndLeavesItAlone(t *testing.T) {
 	}
 }
 
-func TestCheckTargetRefusesFilesAndMissingParents(t *testing.T) {
+func TestCheckTargetRefusesFilesOnTheWay(t *testing.T) {
 	parent := t.TempDir()
 	file := filepath.Join(parent, "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for target, want := range map[string]string{
-		file:                                     "already exists and is not a directory",
-		filepath.Join(parent, "no", "such", "x"): "does not exist",
-		filepath.Join(file, "x"):                 "not a directory",
+		file:                               "already exists and is not a directory",
+		filepath.Join(file, "x"):           file + " is a file, not a directory",
+		filepath.Join(file, "deeper", "x"): file + " is a file, not a directory",
 	} {
 		err := CheckTarget(target)
 		if !errors.As(err, new(*InputError)) || !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckTarget(%s) = %v, want %q", target, err, want)
 		}
+	}
+	if err := CheckTarget(filepath.Join(parent, "no", "such", "x")); err != nil {
+		t.Errorf("missing parents are created when writing, but CheckTarget refused them: %v", err)
+	}
+}
+
+func TestWriteProjectCreatesMissingParents(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, "services", "billing", "api")
+	if err := WriteProject(context.Background(), target, sampleFiles(), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(target, "README.md")); err != nil {
+		t.Fatal(err)
+	}
+	if got := entries(t, filepath.Join(root, "services", "billing")); len(got) != 1 || got[0] != "api" {
+		t.Fatalf("services/billing holds %v, want only api", got)
+	}
+}
+
+// On failure and on interruption, the parents WriteProject made are gone
+// again, and the ones that were there before are kept.
+func TestWriteProjectRemovesOnlyTheParentsItCreated(t *testing.T) {
+	cases := map[string]struct {
+		opts func(cancel func()) WriteOptions
+		want func(error) bool
+	}{
+		"failure": {
+			opts: func(func()) WriteOptions {
+				return WriteOptions{AfterWrite: func(context.Context, string) error { return errors.New("boom") }}
+			},
+			want: func(err error) bool { return err != nil && err.Error() == "boom" },
+		},
+		"interruption": {
+			opts: func(cancel func()) WriteOptions { return WriteOptions{onFile: func(string) { cancel() }} },
+			want: func(err error) bool { return errors.Is(err, ErrInterrupted) },
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			existing := filepath.Join(root, "existing")
+			if err := os.Mkdir(existing, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			target := filepath.Join(existing, "made", "by", "rampart", "proj")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := WriteProject(ctx, target, sampleFiles(), c.opts(cancel))
+			if !c.want(err) {
+				t.Fatalf("error = %v", err)
+			}
+			if got := entries(t, root); len(got) != 1 || got[0] != "existing" {
+				t.Fatalf("root holds %v, want only the directory that was there before", got)
+			}
+			if got := entries(t, existing); len(got) != 0 {
+				t.Fatalf("existing holds %v, want the created parents removed", got)
+			}
+		})
 	}
 }
 

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"gopkg.in/yaml.v3"
@@ -14,7 +16,11 @@ import (
 func readAnswersFile(path string, bp *generator.Blueprint) (map[string]string, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &generator.InputError{Err: fmt.Errorf("reading answers file: %w", err)}
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the path is in the message already
+		}
+		return nil, &generator.InputError{Err: fmt.Errorf("cannot read --answers %s: %w", path, err)}
 	}
 	var rec generator.Record
 	dec := yaml.NewDecoder(bytes.NewReader(raw))

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,23 +19,62 @@ import (
 	"github.com/rampart-dev/rampart/templates"
 )
 
-// fakePrompter answers from a map, or with the default.
+// fakePrompter is a user at a terminal: it answers from a map or takes
+// the default, and records what it was shown.
 type fakePrompter struct {
 	answers map[string]string
-	asked   []string
-	err     error
+	// retry is typed when a prompt refuses the answer and asks again.
+	retry map[string]string
+	err   error
+	// decline answers "no" at the summary.
+	decline bool
+
+	asked       []string
+	offered     map[string][]string
+	preselected map[string]string
+	refused     map[string][]generator.RefusedChoice
+	rejected    []string // "question: message" for each answer a prompt refused
+	confirms    int
 }
 
-func (p *fakePrompter) Select(q generator.Question, def string) (string, error) {
-	return p.answer(q, def)
-}
-
-func (p *fakePrompter) Input(q generator.Question, def string, validate func(string) error) (string, error) {
+func (p *fakePrompter) Select(q generator.Question, def string, refused []generator.RefusedChoice) (string, error) {
+	if p.offered == nil {
+		p.offered, p.preselected, p.refused = map[string][]string{}, map[string]string{}, map[string][]generator.RefusedChoice{}
+	}
+	p.offered[q.Name], p.preselected[q.Name], p.refused[q.Name] = q.ChoiceValues(), def, refused
 	v, err := p.answer(q, def)
-	if err == nil {
-		err = validate(v)
+	if err == nil && !slices.Contains(q.ChoiceValues(), v) {
+		return "", fmt.Errorf("the test picks %s for %s, which is not offered (%v)", v, q.Name, q.ChoiceValues())
 	}
 	return v, err
+}
+
+// Input asks again, as the terminal prompter does, while validate refuses
+// the answer and the test has a retry for it.
+func (p *fakePrompter) Input(q generator.Question, def string, validate func(string) error) (string, error) {
+	v, err := p.answer(q, def)
+	if err != nil {
+		return "", err
+	}
+	for {
+		verr := validate(v)
+		if verr == nil {
+			return v, nil
+		}
+		p.rejected = append(p.rejected, q.Name+": "+verr.Error())
+		again, ok := p.retry[q.Name]
+		if !ok {
+			return "", verr
+		}
+		delete(p.retry, q.Name)
+		p.asked = append(p.asked, q.Name)
+		v = again
+	}
+}
+
+func (p *fakePrompter) Confirm(string, bool) (bool, error) {
+	p.confirms++
+	return !p.decline, p.err
 }
 
 func (p *fakePrompter) answer(q generator.Question, def string) (string, error) {
@@ -55,6 +96,12 @@ type result struct {
 // run executes rampart with args in dir, with stdin/stdout as terminals or not.
 func run(t *testing.T, dir string, tty bool, prompter *fakePrompter, args ...string) result {
 	t.Helper()
+	return runContext(t, context.Background(), dir, tty, prompter, args...)
+}
+
+// runContext is run under ctx; a cancelled ctx is a Ctrl-C.
+func runContext(t *testing.T, ctx context.Context, dir string, tty bool, prompter *fakePrompter, args ...string) result {
+	t.Helper()
 	t.Chdir(dir)
 	io, _, out, errOut := iostreams.Test()
 	io.SetTTY(tty, tty)
@@ -64,7 +111,7 @@ func run(t *testing.T, dir string, tty bool, prompter *fakePrompter, args ...str
 		Blueprints: func() (map[string]*generator.Blueprint, error) {
 			return generator.LoadBlueprints(blueprints.Manifests, templates.FS, "v1.0.0-test")
 		},
-		Prompter: func() generator.Prompter {
+		Prompter: func() Prompter {
 			if prompter == nil {
 				t.Fatal("prompted although no prompter was expected")
 			}
@@ -73,11 +120,22 @@ func run(t *testing.T, dir string, tty bool, prompter *fakePrompter, args ...str
 	}
 	cmd := NewRootCmd(f)
 	cmd.SetArgs(args)
-	_, err := cmd.ExecuteContextC(context.Background())
+	_, err := cmd.ExecuteContextC(ctx)
 	if err != nil {
 		errOut.WriteString(err.Error())
 	}
 	return result{code: ExitCode(err), out: out.String(), errOut: errOut.String()}
+}
+
+// flaskVersion is the version of the embedded flask manifest, which
+// changes with the templates.
+func flaskVersion(t *testing.T) string {
+	t.Helper()
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, "(devel)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all["flask"].Version
 }
 
 func listDir(t *testing.T, dir string) []string {
@@ -114,10 +172,10 @@ func TestNoTerminalWithoutYesNamesTheMissingFlags(t *testing.T) {
 	expectNothingWritten(t, dir)
 }
 
-func TestNoNameWithYes(t *testing.T) {
+func TestNoNameWithYesSaysHowToGiveIt(t *testing.T) {
 	dir := t.TempDir()
 	r := run(t, dir, false, nil, "new", "--yes")
-	if r.code != ExitUsage || !strings.Contains(r.errOut, "NAME") {
+	if r.code != ExitUsage || r.errOut != "a project NAME is required: rampart new NAME --yes" {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
 	expectNothingWritten(t, dir)
@@ -248,12 +306,12 @@ func TestBadInputExitsTwoAndWritesNothing(t *testing.T) {
 		"path as name":        {[]string{"new", "../demo", "--yes"}, "not a path"},
 		"stdlib package":      {[]string{"new", "demo", "--package", "json", "--yes"}, "standard library"},
 		"dependency package":  {[]string{"new", "demo", "--package", "redis", "--yes"}, "reserved"},
-		"derived bad package": {[]string{"new", "test", "--yes"}, "pass a value explicitly"},
-		"unknown blueprint":   {[]string{"new", "demo", "--blueprint", "django", "--yes"}, `unknown blueprint "django"; built in: flask`},
+		"derived bad package": {[]string{"new", "test", "--yes"}, `package: "test" would shadow the Python standard library module of that name (it is the default); pass --package with another value`},
+		"unknown blueprint":   {[]string{"new", "demo", "--blueprint", "django", "--yes"}, `unknown blueprint "django" for --blueprint; built in: flask`},
 		"unknown flag":        {[]string{"new", "demo", "--colour", "red"}, "unknown flag"},
 		"two names":           {[]string{"new", "a", "b", "--yes"}, "accepts at most 1 arg"},
 		"unknown command":     {[]string{"nwe", "demo"}, "unknown command"},
-		"missing parent":      {[]string{"new", "demo", "-o", "no/such/dir", "--yes"}, "does not exist"},
+		"missing answers":     {[]string{"new", "demo", "--answers", "nope.yaml", "--yes"}, "cannot read --answers nope.yaml: no such file or directory"},
 		"control characters":  {[]string{"new", "demo", "--description", "a\x1b[31mred", "--yes"}, "control character"},
 	}
 	for name, c := range cases {
@@ -400,7 +458,7 @@ func TestVersionAndBlueprintsCommands(t *testing.T) {
 		t.Fatalf("version: %d %q", r.code, r.out)
 	}
 	r = run(t, t.TempDir(), false, nil, "blueprints")
-	if r.code != ExitOK || !strings.Contains(r.out, "flask") || !strings.Contains(r.out, "v0.1.0") {
+	if r.code != ExitOK || !strings.Contains(r.out, "flask") || !strings.Contains(r.out, flaskVersion(t)) {
 		t.Fatalf("blueprints: %d %q", r.code, r.out)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"maps"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,11 +42,14 @@ func NewCmdNew(f *Factory, runF func(context.Context, *NewOptions) error) *cobra
 		Use:   "new [NAME]",
 		Short: "Create a project (asks for what flags did not answer)",
 		Long: "Create a project from a blueprint. Answers come from flags, then --answers FILE, then\n" +
-			"interactive questions (only when stdin and stdout are terminals), then defaults (--yes).",
+			"interactive questions (only when stdin and stdout are terminals), then defaults (--yes).\n\n" +
+			"On a terminal, a choice that a rule forbids given the earlier answers is not offered (the\n" +
+			"reason is shown), a taken project directory is refused as soon as the name is typed, and\n" +
+			"every answer is shown for confirmation before anything is written.",
 		Example: `  rampart new demo                      # ask for the rest on the terminal
   rampart new demo --yes                # defaults for everything not given
-  rampart new demo --database sqlite --cache none --auth session --yes
-  rampart new demo --answers other/.rampart.yaml --output ./services/demo
+  rampart new demo --database sqlite --cache none --auth session --deploy compose --yes
+  rampart new demo --answers other/.rampart.yaml --output ./services/demo  # replay other's answers
   rampart new demo --yes --dry-run --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,7 +74,7 @@ func NewCmdNew(f *Factory, runF func(context.Context, *NewOptions) error) *cobra
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Blueprint, "blueprint", "b", DefaultBlueprint, "blueprint to generate from (see 'rampart blueprints')")
-	fl.StringVarP(&opts.Output, "output", "o", "", "directory to create (default ./NAME); must not exist or be empty")
+	fl.StringVarP(&opts.Output, "output", "o", "", "directory to create (default ./NAME); must not exist or be empty; missing parents are created")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "take the default for every question not answered; never prompt")
 	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML file of answers (the format of a project's .rampart.yaml)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print every file that would be written, with its size, and write nothing")
@@ -137,10 +140,12 @@ func runNew(ctx context.Context, opts *NewOptions) error {
 	}
 	bp, ok := all[opts.Blueprint]
 	if !ok {
-		return &generator.InputError{Err: fmt.Errorf("unknown blueprint %q; built in: %s", opts.Blueprint, strings.Join(generator.SortedNames(all), ", "))}
+		return &generator.InputError{Err: fmt.Errorf("unknown blueprint %q for --blueprint; built in: %s", opts.Blueprint, strings.Join(generator.SortedNames(all), ", "))}
 	}
 
-	sources := generator.Sources{Flags: opts.Flags, UseDefaults: opts.Yes}
+	interactive := !opts.Yes && io.CanPrompt()
+	words := newWording(bp, opts, interactive)
+	sources := generator.Sources{Flags: maps.Clone(opts.Flags), UseDefaults: opts.Yes, Check: checkNameTarget(opts, words)}
 	if opts.Name != "" {
 		sources.Flags[positionalName(bp)] = opts.Name
 	}
@@ -149,27 +154,40 @@ func runNew(ctx context.Context, opts *NewOptions) error {
 			return err
 		}
 	}
-	interactive := !opts.Yes && io.CanPrompt()
+	var prompter Prompter
 	if interactive {
-		sources.Prompter = opts.Factory.Prompter()
+		prompter = opts.Factory.Prompter()
+		sources.Prompter = reasonsInTerms{Prompter: prompter, words: words}
 	}
 	// Refuse an unusable target before asking anything, when we already know it.
 	if opts.Name != "" || opts.Output != "" {
 		if err := checkTarget(bp, opts, opts.Name); err != nil {
-			return err
+			return words.target(err)
 		}
 	}
 	res, err := bp.Resolve(sources)
 	if err != nil {
-		return explainResolveError(err, opts.Yes)
+		return words.explain(err, opts.Yes)
 	}
 	name := res.Answers[positionalName(bp)]
 	target, err := targetDir(opts, name)
 	if err != nil {
 		return err
 	}
+	// Checked again: the directory may have changed while questions were asked.
 	if err := generator.CheckTarget(target); err != nil {
-		return err
+		return words.target(err)
+	}
+	asked := interactive && len(res.Prompted) > 0
+	if asked {
+		if err := printSummary(io.ErrOut, bp, res.Answers, target, opts.DryRun); err != nil {
+			return runError{err}
+		}
+		if !opts.DryRun {
+			if err := confirmWrite(prompter); err != nil {
+				return err
+			}
+		}
 	}
 	plan, err := bp.Render(res.Answers, opts.Factory.Build.Version)
 	if err != nil {
@@ -190,7 +208,7 @@ func runNew(ctx context.Context, opts *NewOptions) error {
 	}
 	if err := generator.WriteProject(ctx, target, plan.Files, writeOpts); err != nil {
 		if errors.Is(err, generator.ErrInterrupted) || errors.As(err, new(*generator.InputError)) {
-			return err
+			return words.target(err)
 		}
 		return runError{err}
 	}
@@ -198,7 +216,7 @@ func runNew(ctx context.Context, opts *NewOptions) error {
 	if err := report.print(io, opts.JSON); err != nil {
 		return runError{err}
 	}
-	if interactive && len(res.Prompted) > 0 && !opts.JSON {
+	if asked && !opts.JSON {
 		fmt.Fprintf(io.ErrOut, "\nTo generate the same project without questions:\n  %s\n", equivalentCommand(bp, res.Answers, opts))
 	}
 	return nil
@@ -211,54 +229,4 @@ func positionalName(bp *generator.Blueprint) string {
 		}
 	}
 	return "name"
-}
-
-func checkTarget(bp *generator.Blueprint, opts *NewOptions, name string) error {
-	if name != "" {
-		if err := bp.CheckAnswer(positionalName(bp), name); err != nil {
-			return err
-		}
-	}
-	if opts.Output == "" && name == "" {
-		return nil
-	}
-	target, err := targetDir(opts, name)
-	if err != nil {
-		return err
-	}
-	return generator.CheckTarget(target)
-}
-
-func targetDir(opts *NewOptions, name string) (string, error) {
-	dir := opts.Output
-	if dir == "" {
-		dir = name
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", runError{fmt.Errorf("resolving %s: %w", dir, err)}
-	}
-	return abs, nil
-}
-
-// explainResolveError turns missing answers into advice that names the flags.
-func explainResolveError(err error, yes bool) error {
-	var missing *generator.MissingAnswersError
-	if !errors.As(err, &missing) {
-		return err
-	}
-	var parts []string
-	for _, q := range missing.Questions {
-		if q.Positional {
-			parts = append(parts, "the project NAME argument")
-		} else {
-			parts = append(parts, "--"+flagName(q.Name))
-		}
-	}
-	if yes {
-		return &generator.InputError{Err: fmt.Errorf("--yes takes defaults, but %s has no default: give it", strings.Join(parts, ", "))}
-	}
-	return &generator.InputError{Err: fmt.Errorf(
-		"no terminal to ask on, and no answer for %s; pass them as flags or in --answers FILE, or add --yes to take the defaults",
-		strings.Join(parts, ", "))}
 }

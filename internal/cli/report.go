@@ -65,13 +65,21 @@ func (r *report) print(io *iostreams.IOStreams, asJSON bool) error {
 		fmt.Fprintf(io.Out, "\n%d files, %d bytes\n", len(r.Files), r.TotalBytes)
 		return nil
 	}
-	shown := r.Output
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, r.Output); err == nil && !filepath.IsAbs(rel) && rel != "" && rel[0] != '.' {
-			shown = "./" + rel
-		}
-	}
+	shown := displayPath(r.Output)
 	fmt.Fprintf(io.Out, "Created %s (%d files) from blueprint %s %s.\n", shown, len(r.Files), r.Blueprint, r.BlueprintVersion)
 	fmt.Fprintf(io.Out, "git: %s\n\nNext:\n  cd %s\n  make install test\n  make migrate dev\n", r.Git, shown)
 	return nil
+}
+
+// displayPath shows a path under the working directory as ./rel, and any
+// other path as it is.
+func displayPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !filepath.IsAbs(rel) && rel != "" && rel[0] != '.' {
+		return "./" + rel
+	}
+	return path
 }

@@ -22,9 +22,9 @@ import (
 // Exit codes.
 const (
 	ExitOK          = 0
-	ExitFailure     = 1 // failure while generating (I/O)
-	ExitUsage       = 2 // invalid usage or input
-	ExitInterrupted = 130
+	ExitFailure     = 1   // failure while generating (I/O)
+	ExitUsage       = 2   // invalid usage or input
+	ExitInterrupted = 130 // Ctrl-C, or "no" at the summary of an interactive run
 )
 
 // Factory carries what commands need from the outside world, so tests can
@@ -33,7 +33,7 @@ type Factory struct {
 	IO         *iostreams.IOStreams
 	Build      buildinfo.Info
 	Blueprints func() (map[string]*generator.Blueprint, error)
-	Prompter   func() generator.Prompter
+	Prompter   func() Prompter
 }
 
 // NewFactory returns the factory of a real run.
@@ -45,7 +45,7 @@ func NewFactory() *Factory {
 		Blueprints: func() (map[string]*generator.Blueprint, error) {
 			return generator.LoadBlueprints(blueprints.Manifests, templates.FS, build.Version)
 		},
-		Prompter: func() generator.Prompter { return prompter.New() },
+		Prompter: func() Prompter { return prompter.New() },
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 	"github.com/rampart-dev/rampart/generator"
 )
 
-// Survey implements generator.Prompter on the process's terminal.
+// Survey asks on the process's terminal: the questions of a blueprint
+// (generator.Prompter) and the confirmation before writing.
 type Survey struct {
 	stdio terminal.Stdio
 }
@@ -22,8 +23,13 @@ func New() *Survey {
 	return &Survey{stdio: terminal.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}}
 }
 
-// Select asks for one of a choice question's values.
-func (s *Survey) Select(q generator.Question, def string) (string, error) {
+// Select asks for one of a choice question's values. The choices a rule
+// refuses are not offered; each is listed above the question with the
+// rule's reason, so nothing disappears unexplained.
+func (s *Survey) Select(q generator.Question, def string, refused []generator.RefusedChoice) (string, error) {
+	for _, r := range refused {
+		fmt.Fprintf(s.stdio.Err, "  (%s is not offered: %s)\n", r.Value, r.Rule.Message)
+	}
 	labels := make([]string, len(q.Choices))
 	byLabel := map[string]string{}
 	defLabel := ""
@@ -52,6 +58,16 @@ func (s *Survey) Input(q generator.Question, def string, validate func(string) e
 	check := func(v any) error { return validate(fmt.Sprint(v)) }
 	if err := survey.AskOne(prompt, &answer, survey.WithValidator(check), survey.WithStdio(s.stdio.In, s.stdio.Out, s.stdio.Err)); err != nil {
 		return "", mapError(err)
+	}
+	return answer, nil
+}
+
+// Confirm asks a yes/no question.
+func (s *Survey) Confirm(message string, def bool) (bool, error) {
+	answer := def
+	prompt := &survey.Confirm{Message: message, Default: def}
+	if err := survey.AskOne(prompt, &answer, survey.WithStdio(s.stdio.In, s.stdio.Out, s.stdio.Err)); err != nil {
+		return false, mapError(err)
 	}
 	return answer, nil
 }
