@@ -43,6 +43,9 @@ type Blueprint struct {
 	// files that implement them and the tests that prove them; templates
 	// see the selected ones as .controls.
 	Controls []Control `yaml:"controls"`
+	// Changelog says what each version changed in generated projects,
+	// newest first; its first entry is Version.
+	Changelog []ChangelogEntry `yaml:"changelog"`
 
 	templates fs.FS
 	parsed    *fileTemplates
@@ -152,6 +155,9 @@ func (b *Blueprint) validate() error {
 	if !semver.IsValid(b.MinRampartVersion) {
 		return fmt.Errorf("min_rampart_version %q is not a semantic version like v1.2.3", b.MinRampartVersion)
 	}
+	if err := b.checkChangelog(); err != nil {
+		return err
+	}
 	if b.Templates == "" || !fs.ValidPath(b.Templates) {
 		return fmt.Errorf("templates %q is not a valid template root", b.Templates)
 	}
@@ -259,7 +265,12 @@ func (b *Blueprint) CheckEveryCombination() error {
 			}
 		}
 		if b.Python != nil {
-			if _, _, err := b.Python.selected(answers); err != nil {
+			// Every allowed combination's locks must be resolvable.
+			check := b.Python.checkLocks
+			if rule != nil {
+				check = func(answers Answers) error { _, _, err := b.Python.selected(answers); return err }
+			}
+			if err := check(answers); err != nil {
 				return fmt.Errorf("python: %w", err)
 			}
 		}

@@ -31,6 +31,20 @@ type Requirement struct {
 type LockCatalog struct {
 	Python   string                     `json:"python"`
 	Packages map[string][]LockedPackage `json:"packages"`
+	// Resolutions holds, for every requirement set a combination can have,
+	// the environment markers uv writes when it resolves that set alone
+	// where they differ from Packages' (a package needed unconditionally by
+	// one requirement and only on some platforms by another gets a marker
+	// only when the first is absent). With them a project's locks are byte
+	// for byte what `make lock` writes, so it changes nothing.
+	Resolutions []LockResolution `json:"resolutions"`
+}
+
+// LockResolution is one requirement set's markers, where they differ, keyed by
+// name==version (a package can be pinned twice, for different Pythons).
+type LockResolution struct {
+	Requirements []string          `json:"requirements"`
+	Markers      map[string]string `json:"markers,omitempty"`
 }
 
 // LockedPackage is one pinned distribution with the packages it requires.
@@ -116,12 +130,58 @@ func (p *PythonSpec) data(answers Answers) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	lock, err := p.catalog.lockFile(deps)
+	if err != nil {
+		return nil, err
+	}
+	devLock, err := p.catalog.lockFile(slices.Concat(deps, dev))
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"dependencies":     deps,
 		"dev_dependencies": dev,
-		"lock":             p.catalog.lockFile(deps),
-		"dev_lock":         p.catalog.lockFile(slices.Concat(deps, dev)),
+		"lock":             lock,
+		"dev_lock":         devLock,
 	}, nil
+}
+
+// LockInputs returns the requirement sets the two locks of a project with
+// these answers resolve: the runtime requirements, then those plus the
+// development ones. scripts/lock-python.sh resolves each set a combination
+// can have (go run ./tools/pyreqs).
+func (p *PythonSpec) LockInputs(answers Answers) (runtime, development []string, err error) {
+	deps, dev, err := p.selected(answers)
+	if err != nil {
+		return nil, nil, err
+	}
+	return deps, slices.Concat(deps, dev), nil
+}
+
+// checkLocks reports a combination whose requirement sets the catalog has
+// not resolved (the manifest changed without scripts/lock-python.sh).
+func (p *PythonSpec) checkLocks(answers Answers) error {
+	runtime, development, err := p.LockInputs(answers)
+	if err != nil {
+		return err
+	}
+	for _, reqs := range [][]string{runtime, development} {
+		if _, err := p.catalog.resolution(reqs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolution finds the catalog's resolution of exactly reqs.
+func (c *LockCatalog) resolution(reqs []string) (LockResolution, error) {
+	sorted := slices.Sorted(slices.Values(reqs))
+	for _, r := range c.Resolutions {
+		if slices.Equal(r.Requirements, sorted) {
+			return r, nil
+		}
+	}
+	return LockResolution{}, fmt.Errorf("the lock catalog has no resolution of %s; run scripts/lock-python.sh", strings.Join(sorted, " "))
 }
 
 // selected returns the requirements whose conditions hold for answers.
@@ -150,7 +210,11 @@ func (p *PythonSpec) selected(answers Answers) (deps, dev []string, err error) {
 
 // lockFile renders the requirements file that pins reqs and everything they
 // need, with hashes, for pip install --require-hashes.
-func (c *LockCatalog) lockFile(reqs []string) string {
+func (c *LockCatalog) lockFile(reqs []string) (string, error) {
+	resolved, err := c.resolution(reqs)
+	if err != nil {
+		return "", err
+	}
 	needed := map[string]bool{}
 	var visit func(string)
 	visit = func(name string) {
@@ -177,8 +241,12 @@ func (c *LockCatalog) lockFile(reqs []string) string {
 	for _, name := range names {
 		for _, pkg := range c.Packages[name] {
 			b.WriteString(name + "==" + pkg.Version)
-			if pkg.Marker != "" {
-				b.WriteString(" ; " + pkg.Marker)
+			marker, differs := resolved.Markers[name+"=="+pkg.Version]
+			if !differs {
+				marker = pkg.Marker
+			}
+			if marker != "" {
+				b.WriteString(" ; " + marker)
 			}
 			for _, h := range pkg.Hashes {
 				b.WriteString(" \\\n    --hash=" + h)
@@ -186,5 +254,5 @@ func (c *LockCatalog) lockFile(reqs []string) string {
 			b.WriteString("\n")
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }

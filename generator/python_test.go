@@ -12,7 +12,11 @@ const testCatalog = `{"python": "3.11", "packages": {
   {"version": "2.0", "marker": "python_version < '3.12'", "requires": [], "hashes": ["sha256:bb"]},
   {"version": "3.0", "marker": "python_version >= '3.12'", "requires": [], "hashes": ["sha256:cc"]}],
  "extra-lib": [{"version": "0.1", "requires": [], "hashes": ["sha256:dd", "sha256:ee"]}]
-}}`
+}, "resolutions": [
+ {"requirements": ["App_Lib==1.0"]},
+ {"requirements": ["App_Lib==1.0", "extra-lib[fast]==0.1"],
+  "markers": {"helper==2.0": "python_version < '3.12' and os_name != 'nt'"}}
+]}`
 
 func testSpec(t *testing.T, catalog string, deps ...Requirement) (*PythonSpec, error) {
 	t.Helper()
@@ -45,6 +49,11 @@ func TestLockFileHoldsTheClosureWithHashesAndMarkers(t *testing.T) {
 	if got := data["lock"].(string); !strings.Contains(got, "extra-lib==0.1 \\\n    --hash=sha256:dd \\\n    --hash=sha256:ee\n") {
 		t.Errorf("selected requirement missing from the lock:\n%s", got)
 	}
+	// uv writes another marker when it resolves this set alone: so does the lock.
+	if got := data["lock"].(string); !strings.Contains(got, "helper==2.0 ; python_version < '3.12' and os_name != 'nt' \\\n") ||
+		!strings.Contains(got, "helper==3.0 ; python_version >= '3.12' \\\n") {
+		t.Errorf("the resolution's marker is not applied to its version only:\n%s", got)
+	}
 	if got := data["dependencies"].([]string); len(got) != 2 || got[1] != "extra-lib[fast]==0.1" {
 		t.Errorf("dependencies %v", got)
 	}
@@ -70,5 +79,23 @@ func TestLockCatalogMistakesAreCaughtAtLoad(t *testing.T) {
 				t.Fatalf("error %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestARequirementSetTheCatalogNeverResolvedIsRefused(t *testing.T) {
+	spec, err := testSpec(t, testCatalog,
+		Requirement{Requirement: "App_Lib==1.0"},
+		Requirement{Requirement: "extra-lib[fast]==0.1", When: `eq .db "yes"`},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.catalog.Resolutions = spec.catalog.Resolutions[:1]
+	_, err = spec.data(Answers{"db": "yes"})
+	if err == nil || !strings.Contains(err.Error(), "no resolution of App_Lib==1.0 extra-lib[fast]==0.1; run scripts/lock-python.sh") {
+		t.Fatalf("got %v, want the missing resolution named", err)
+	}
+	if err := spec.checkLocks(Answers{"db": "yes"}); err == nil {
+		t.Fatal("checkLocks accepted a combination whose lock cannot be cut")
 	}
 }

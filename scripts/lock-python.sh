@@ -28,6 +28,22 @@ PY
 "$work/venv/bin/uv" pip compile --quiet --universal --python-version "$python_version" \
   --generate-hashes --no-header --annotation-style line \
   "$work/requirements.in" -o "$work/resolved.txt"
-"$work/venv/bin/python" "$repo/scripts/lib/lock_catalog.py" "$work/resolved.txt" "$python_version" \
-  >"$repo/templates/flask/python-lock.json"
+# Each requirement set a combination's lock resolves, resolved alone as the
+# project's `make lock` does (seeded with the union's pins, as the project's
+# lock seeds uv): where uv writes other markers for it, the catalog records
+# them, so generated locks are byte for byte what `make lock` writes.
+sets=()
+i=0
+while IFS= read -r line; do
+  i=$((i + 1))
+  tr ' ' '\n' <<<"$line" >"$work/set-$i.in"
+  grep -v '^ *#' "$work/resolved.txt" >"$work/set-$i.txt"
+  "$work/venv/bin/uv" pip compile --quiet --universal --python-version "$python_version" \
+    --generate-hashes --no-header --no-annotate "$work/set-$i.in" -o "$work/set-$i.txt"
+  sets+=("$work/set-$i.in" "$work/set-$i.txt")
+done < <(cd "$repo" && go run ./tools/pyreqs)
+echo "resolved $i requirement sets, one per distinct lock a combination has"
+"$work/venv/bin/python" "$repo/scripts/lib/lock_catalog.py" "$work/resolved.txt" "$python_version" "${sets[@]}" \
+  >"$work/python-lock.json"
+mv "$work/python-lock.json" "$repo/templates/flask/python-lock.json"
 echo "wrote templates/flask/python-lock.json: $(grep -c '"version"' "$repo/templates/flask/python-lock.json") pinned distributions"

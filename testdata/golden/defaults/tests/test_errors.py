@@ -1,4 +1,8 @@
-"""Error pages are generic: no traceback, no exception text."""
+"""Error pages are generic: no traceback, no exception text (the debugger's
+traceback only in development)."""
+
+from werkzeug.debug import DebuggedApplication
+from werkzeug.test import Client
 
 
 def test_unhandled_exception_gives_a_generic_500(make_app, caplog):
@@ -33,3 +37,20 @@ def test_api_errors_are_generic_json(client):
     response = client.get("/api/no-such-endpoint")
     assert response.status_code == 404
     assert response.get_json() == {"error": "There is nothing here."}
+
+
+def test_development_shows_the_werkzeug_debugger(make_app):
+    # What `make dev` (flask run --debug) serves: the app wrapped in Werkzeug's
+    # debugger, which must see the crash instead of the generic page.
+    app = make_app(APP_ENV="development", DEBUG=True)
+
+    @app.get("/probe/boom")
+    def boom():
+        raise RuntimeError("detail for the developer")
+
+    response = Client(DebuggedApplication(app, evalex=True)).get("/probe/boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Werkzeug Debugger" in body
+    assert "Traceback" in body
+    assert "detail for the developer" in body

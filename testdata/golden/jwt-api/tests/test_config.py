@@ -1,12 +1,23 @@
 """Production refuses to start without its secrets; development works with none."""
 
 import pytest
+from flask import Flask
 
 from orders_api import create_app
 from orders_api.config import (
     ConfigError,
     database_url,
 )
+
+
+@pytest.fixture(autouse=True)
+def instance(tmp_path, monkeypatch):
+    """Where Flask puts the instance folder for apps made here, which nothing
+    has created yet (development creates it, and must not touch the project's)."""
+    path = tmp_path / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda app: str(path))
+    return path
+
 
 PRODUCTION = {
     "APP_ENV": "production",
@@ -60,14 +71,19 @@ def test_unknown_app_env_is_refused():
         create_app({"APP_ENV": "prod"})
 
 
-def test_development_needs_no_servers_and_no_secret():
-    app = create_app({"APP_ENV": "development"})
+DEVELOPMENT = {"APP_ENV": "development"}
+
+
+def test_development_needs_no_servers_and_no_secret(instance):
+    app = create_app(DEVELOPMENT)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///")
-    assert uri.endswith("orders_api.sqlite3")
+    assert uri == f"sqlite:///{instance / 'orders_api.sqlite3'}"
+    # The database file can be created there: make migrate is the first to open it.
+    assert instance.is_dir()
     # A random per-process key, never a literal from the code.
     assert len(app.config["SECRET_KEY"]) >= 32
-    assert create_app({"APP_ENV": "development"}).config["SECRET_KEY"] != app.config["SECRET_KEY"]
+    assert create_app(DEVELOPMENT).config["SECRET_KEY"] != app.config["SECRET_KEY"]
 
 
 def test_secret_key_fallbacks_allow_rotation():

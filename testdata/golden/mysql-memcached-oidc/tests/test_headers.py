@@ -26,7 +26,7 @@ def test_hsts_lasts_at_least_a_year(client):
     assert "includeSubDomains" in directives
 
 
-def test_content_security_policy_is_strict(client):
+def test_content_security_policy_is_strict(app, client):
     policy = client.get("/").headers["Content-Security-Policy"]
     directives = {
         d.split()[0]: d.split()[1:] for d in (part.strip() for part in policy.split(";")) if d
@@ -35,7 +35,8 @@ def test_content_security_policy_is_strict(client):
     assert directives["object-src"] == ["'none'"]
     assert directives["base-uri"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
-    assert directives["form-action"] == ["'self'"]
+    # Log-out continues at the provider's end_session_endpoint, and only there.
+    assert directives["form-action"] == ["'self'", app.config["OIDC_ISSUER"]]
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
 

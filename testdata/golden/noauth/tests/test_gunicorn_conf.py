@@ -48,8 +48,13 @@ def test_settings_come_from_the_environment(monkeypatch):
     assert conf["workers"] == 3
 
 
-def test_gunicorn_accepts_the_config_and_loads_the_app(tmp_path):
-    env = {**os.environ, "APP_ENV": "development", "PYTHONPATH": str(CONF.parent / "src")}
+def test_gunicorn_accepts_the_config_and_loads_the_app(tmp_path, environ):
+    env = {
+        **os.environ,
+        **environ,
+        "APP_ENV": "development",
+        "PYTHONPATH": str(CONF.parent / "src"),
+    }
     # A fixed argument list, no shell: nothing here comes from outside the test.
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "--check-config", "--config", str(CONF)],

@@ -1,14 +1,19 @@
-"""Logs are JSON lines carrying a request id; input cannot forge lines."""
+"""Logs are JSON lines carrying a request id (readable lines in development);
+input cannot forge lines."""
 
 import json
 import logging
+import sys
 
 import pytest
 
+from ledger_api import create_app
+from ledger_api.config import ConfigError
 from ledger_api.logs import (
+    AppLogHandler,
     JSONFormatter,
-    JSONHandler,
     RequestIdFilter,
+    TextFormatter,
 )
 
 
@@ -59,6 +64,38 @@ def test_log_lines_are_json_with_the_request_id(app, caplog):
 def test_app_logger_writes_json_once(make_app):
     make_app()
     app = make_app()  # a second app must not stack a second handler
-    json_handlers = [h for h in app.logger.handlers if isinstance(h, JSONHandler)]
-    assert len(json_handlers) == 1
-    assert isinstance(json_handlers[0].formatter, JSONFormatter)
+    handlers = [h for h in app.logger.handlers if isinstance(h, AppLogHandler)]
+    assert len(handlers) == 1
+    assert isinstance(handlers[0].formatter, JSONFormatter)
+
+
+def _record_with_traceback(message: str) -> logging.LogRecord:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    return logging.makeLogRecord(
+        {"msg": message, "levelname": "ERROR", "exc_info": exc_info, "event": "probe"}
+    )
+
+
+def test_development_logs_are_readable_lines(environ):
+    app = create_app({**environ, "APP_ENV": "development"})
+    (handler,) = [h for h in app.logger.handlers if isinstance(h, AppLogHandler)]
+    assert isinstance(handler.formatter, TextFormatter)
+    text = handler.formatter.format(_record_with_traceback("user said hello\nFORGED line"))
+    first, *rest = text.splitlines()
+    assert "ERROR" in first
+    assert "user said hello\\nFORGED line" in first, "input must not start a new line"
+    assert "event='probe'" in first
+    # The traceback is printed as Python prints it, not folded into one JSON string.
+    assert rest[0] == "Traceback (most recent call last):"
+    assert rest[-1] == "RuntimeError: boom"
+
+
+def test_production_and_tests_log_json_and_the_format_can_be_chosen(environ):
+    assert create_app(environ).config["LOG_FORMAT"] == "json"
+    development = {**environ, "APP_ENV": "development"}
+    assert create_app({**development, "LOG_FORMAT": "json"}).config["LOG_FORMAT"] == "json"
+    with pytest.raises(ConfigError, match="LOG_FORMAT must be one of json, text"):
+        create_app({**environ, "LOG_FORMAT": "xml"})

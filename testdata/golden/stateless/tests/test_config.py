@@ -54,11 +54,14 @@ def test_unknown_app_env_is_refused():
         create_app({"APP_ENV": "prod"})
 
 
+DEVELOPMENT = {"APP_ENV": "development"}
+
+
 def test_development_needs_no_servers_and_no_secret():
-    app = create_app({"APP_ENV": "development"})
+    app = create_app(DEVELOPMENT)
     # A random per-process key, never a literal from the code.
     assert len(app.config["SECRET_KEY"]) >= 32
-    assert create_app({"APP_ENV": "development"}).config["SECRET_KEY"] != app.config["SECRET_KEY"]
+    assert create_app(DEVELOPMENT).config["SECRET_KEY"] != app.config["SECRET_KEY"]
 
 
 def test_secret_key_fallbacks_allow_rotation():

@@ -4,7 +4,8 @@ Authlib runs the authorization code flow with PKCE (S256), keeps state,
 nonce and code verifier in the session, and validates the ID token against
 the provider's published keys: signature, issuer, audience, expiry and nonce.
 This module adds what Authlib leaves to the application: one pinned signing
-algorithm, an ID token that must be present, and the local user record.
+algorithm, an ID token that must be present, the local user record, and
+log-out at the provider (RP-initiated log-out) when it offers one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -39,6 +41,8 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 # Where to go after log-in, kept in the session across the provider round trip.
 NEXT_KEY = "auth_next"
+# The ID token of this log-in: the provider's log-out page wants it as a hint.
+LOGOUT_HINT_KEY = "auth_logout_hint"
 
 
 class LoginRefusedError(Exception):
@@ -65,8 +69,8 @@ def _id_token_algorithm(id_token: str) -> str | None:
     return decoded.get("alg") if isinstance(decoded, dict) else None
 
 
-def _verified_claims() -> dict:
-    """Finish the code flow and return the validated ID token claims."""
+def _verified_claims() -> tuple[dict, str]:
+    """Finish the code flow; return the validated ID token claims and the token."""
     issuer = current_app.config["OIDC_ISSUER"]
     try:
         token = current_app.extensions["oidc"].authorize_access_token(
@@ -83,7 +87,7 @@ def _verified_claims() -> dict:
         raise LoginRefusedError("no ID token in the token response")
     if _id_token_algorithm(id_token) != current_app.config["OIDC_ID_TOKEN_ALG"]:
         raise LoginRefusedError("ID token signed with an unexpected algorithm")
-    return dict(claims)
+    return dict(claims), id_token
 
 
 def _local_user(claims: dict) -> User:
@@ -117,16 +121,25 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.account"))
     session[NEXT_KEY] = safe_next(request.args.get("next"))
-    return current_app.extensions["oidc"].authorize_redirect(
-        url_for("auth.callback", _external=True)
-    )
+    try:
+        return current_app.extensions["oidc"].authorize_redirect(
+            url_for("auth.callback", _external=True)
+        )
+    except (requests.RequestException, ValueError) as error:
+        # Discovery failed: the provider is down or OIDC_ISSUER points nowhere.
+        current_app.logger.warning(
+            "identity provider unreachable",
+            extra={"event": "login_provider_unreachable", "reason": type(error).__name__},
+        )
+        flash("The sign-in service cannot be reached. Please try again later.", "error")
+        return render_template("auth/failed.html"), 503
 
 
 @bp.get("/callback")
 @limiter.limit(login_rate_limit)
 def callback():
     try:
-        claims = _verified_claims()
+        claims, id_token = _verified_claims()
     except LoginRefusedError as refused:
         current_app.logger.warning(
             "log-in failed", extra={"event": "login_failed", "reason": str(refused)}
@@ -136,16 +149,51 @@ def callback():
     user = _local_user(claims)
     next_url = session.get(NEXT_KEY)
     renew_session()
+    session[LOGOUT_HINT_KEY] = id_token
     login_user(user)
     current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
     return redirect(next_url or url_for("main.account"))
 
 
+def _provider_logout_url(id_token: str | None) -> str | None:
+    """The provider's end_session_endpoint, when its discovery document names
+    one, with the hint and the way back; None when there is none to use.
+    Without it the provider's session lives on, and the next "Log in" signs the
+    same person straight back in."""
+    if not id_token:
+        return None
+    try:
+        metadata = current_app.extensions["oidc"].load_server_metadata()
+    except (requests.RequestException, ValueError) as error:
+        current_app.logger.warning(
+            "provider log-out skipped",
+            extra={"event": "logout_provider_unreachable", "reason": type(error).__name__},
+        )
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    # Only on the issuer's own scheme: an https issuer never sends the token over http.
+    scheme = current_app.config["OIDC_ISSUER"].split("://", 1)[0] + "://"
+    if not isinstance(endpoint, str) or not endpoint.startswith(scheme):
+        return None
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "client_id": current_app.config["OIDC_CLIENT_ID"],
+            "post_logout_redirect_uri": url_for("main.index", _external=True),
+        }
+    )
+    return endpoint + ("&" if "?" in endpoint else "?") + query
+
+
 @bp.post("/logout")
 def logout():
     user_id = current_user.get_id()
+    provider_logout = _provider_logout_url(session.get(LOGOUT_HINT_KEY))
     logout_user()
     end_session()
     if user_id is not None:
-        current_app.logger.info("log-out", extra={"event": "logout", "user_id": user_id})
-    return redirect(url_for("main.index"))
+        current_app.logger.info(
+            "log-out",
+            extra={"event": "logout", "user_id": user_id, "at_provider": bool(provider_logout)},
+        )
+    return redirect(provider_logout or url_for("main.index"))

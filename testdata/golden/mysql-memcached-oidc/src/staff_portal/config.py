@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
+LOG_FORMATS = ("json", "text")
+# ID tokens must be signed with the provider's private key: never "none", and
+# never an HMAC whose key the client also holds.
+ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "EdDSA")
+# Hosts a plain-http issuer may name outside production (a development provider).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +40,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = environ.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -75,8 +89,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
 
     url = environ.get("DATABASE_URL", "")
     if not url and app_env != "production":
-        filename = "staff_portal.sqlite3"
-        url = "sqlite:///" + str(Path(instance_path) / filename)
+        # The development database: a file in the instance folder, which
+        # nothing else creates (make migrate is the first thing to open it).
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        url = "sqlite:///" + str(Path(instance_path) / "staff_portal.sqlite3")
 
     default_hosts = "" if app_env == "production" else "localhost,127.0.0.1"
     settings: dict[str, Any] = {
@@ -110,7 +126,13 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "WTF_CSRF_SSL_STRICT": True,
         # host:port of each memcached server, comma-separated.
         "MEMCACHED_SERVERS": _list(environ.get("MEMCACHED_SERVERS")),
+        # Origins besides this one that a form may lead to (the CSP form-action).
+        "CSP_FORM_TARGETS": [],
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO").upper(),
+        # JSON lines for log collectors; readable lines for a developer.
+        "LOG_FORMAT": _choice(
+            environ, "LOG_FORMAT", LOG_FORMATS, "text" if app_env == "development" else "json"
+        ),
     }
     settings.update(
         {
@@ -134,6 +156,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         }
     )
+    # Log-out posts here, then continues at the provider's end_session_endpoint.
+    issuer = urlsplit(settings["OIDC_ISSUER"])
+    if issuer.scheme and issuer.netloc:
+        settings["CSP_FORM_TARGETS"] = [f"{issuer.scheme}://{issuer.netloc}"]
     if settings["SQLALCHEMY_DATABASE_URI"].startswith(("mysql", "mariadb")):
         settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 5}
         # Recycle before the server's wait_timeout closes idle connections.
@@ -142,9 +168,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
 
 
 def validate_settings(settings: Mapping[str, Any]) -> None:
-    """Refuse configurations that are unsafe for the selected APP_ENV."""
-    if settings["APP_ENV"] != "production":
-        return
+    """Refuse configurations that are unsafe for the selected APP_ENV, and
+    OpenID Connect settings that could not work in any."""
+    if settings["APP_ENV"] == "production":
+        _validate_production(settings)
+    _validate_oidc(settings)
+
+
+def _validate_production(settings: Mapping[str, Any]) -> None:
     missing = [
         name
         for name, present in (
@@ -166,5 +197,37 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         )
     if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
-    if not settings["OIDC_ISSUER"].startswith("https://"):
-        raise ConfigError("OIDC_ISSUER must be an https:// URL in production")
+
+
+def _validate_oidc(settings: Mapping[str, Any]) -> None:
+    """Check every OpenID Connect setting at start-up, so a mistake is a
+    message naming the variable, not a failed log-in later."""
+    production = settings["APP_ENV"] == "production"
+    where = (
+        "your provider's value"
+        if production
+        else "in .env: the development provider's (make idp) or your provider's value"
+    )
+    issuer = settings["OIDC_ISSUER"]
+    if not issuer:
+        raise ConfigError(f"OIDC_ISSUER is not set; set it {where}")
+    parts = urlsplit(issuer)
+    loopback = parts.hostname in LOOPBACK_HOSTS
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback and not production):
+        raise ConfigError(
+            f"OIDC_ISSUER must be an https:// URL (plain http:// only to a loopback host, "
+            f"and never in production); got {issuer!r}"
+        )
+    if not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"OIDC_ISSUER must be the provider's issuer URL; got {issuer!r}")
+    for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):
+        if not settings[name]:
+            raise ConfigError(f"{name} is not set; set it {where}")
+    if "openid" not in settings["OIDC_SCOPES"].split():
+        raise ConfigError(f"OIDC_SCOPES must include openid; got {settings['OIDC_SCOPES']!r}")
+    if settings["OIDC_ID_TOKEN_ALG"] not in ID_TOKEN_ALGORITHMS:
+        raise ConfigError(
+            "OIDC_ID_TOKEN_ALG must be one of "
+            + ", ".join(ID_TOKEN_ALGORITHMS)
+            + f" (asymmetric signatures only); got {settings['OIDC_ID_TOKEN_ALG']!r}"
+        )

@@ -38,4 +38,8 @@ def handle_unexpected_error(error: Exception) -> tuple[str | Response, int]:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
+    if app.debug:
+        # Development (flask run --debug, which only APP_ENV=development
+        # allows): a crash reaches the Werkzeug debugger with its traceback.
+        return
     app.register_error_handler(Exception, handle_unexpected_error)

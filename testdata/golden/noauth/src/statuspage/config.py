@@ -15,6 +15,7 @@ from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
+LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +34,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = environ.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -75,8 +83,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
 
     url = environ.get("DATABASE_URL", "")
     if not url and app_env != "production":
-        filename = "statuspage.sqlite3"
-        url = "sqlite:///" + str(Path(instance_path) / filename)
+        # The development database: a file in the instance folder, which
+        # nothing else creates (make migrate is the first thing to open it).
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        url = "sqlite:///" + str(Path(instance_path) / "statuspage.sqlite3")
 
     default_hosts = "" if app_env == "production" else "localhost,127.0.0.1"
     settings: dict[str, Any] = {
@@ -109,7 +119,13 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "WTF_CSRF_TIME_LIMIT": 3600,
         "WTF_CSRF_SSL_STRICT": True,
         "REDIS_URL": environ.get("REDIS_URL", ""),
+        # Origins besides this one that a form may lead to (the CSP form-action).
+        "CSP_FORM_TARGETS": [],
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO").upper(),
+        # JSON lines for log collectors; readable lines for a developer.
+        "LOG_FORMAT": _choice(
+            environ, "LOG_FORMAT", LOG_FORMATS, "text" if app_env == "development" else "json"
+        ),
     }
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 5}
@@ -118,8 +134,11 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
 
 def validate_settings(settings: Mapping[str, Any]) -> None:
     """Refuse configurations that are unsafe for the selected APP_ENV."""
-    if settings["APP_ENV"] != "production":
-        return
+    if settings["APP_ENV"] == "production":
+        _validate_production(settings)
+
+
+def _validate_production(settings: Mapping[str, Any]) -> None:
     missing = [
         name
         for name, present in (

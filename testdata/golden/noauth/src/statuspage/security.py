@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, Response, abort, current_app, redirect, request
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-        "img-src 'self' data:",
-        "upgrade-insecure-requests",
-    ]
-)
+
+def content_security_policy(form_targets: Iterable[str] = ()) -> str:
+    """The policy: everything from this origin only, no inline code. Forms
+    post here, and to ``form_targets`` only (origins a form's redirect may
+    lead to, such as an identity provider's log-out page)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "img-src 'self' data:",
+            "upgrade-insecure-requests",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -45,11 +55,13 @@ SECURITY_HEADERS = {
 }
 
 
-# The same headers in the order they are added, with their lower-case
-# names, built once: set_security_headers runs on every response.
-_SECURITY_HEADER_ITEMS = tuple(
-    (name.lower(), name, value) for name, value in SECURITY_HEADERS.items()
-)
+def _header_items(form_targets: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """The headers in the order they are added, with their lower-case names,
+    built once per app: set_security_headers runs on every response."""
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(form_targets)}
+    return tuple((name.lower(), name, value) for name, value in headers.items())
+
+
 _REMOVED_HEADERS = frozenset({"server", "x-powered-by"})
 
 # Probes come from the orchestrator over plain HTTP to the pod or container
@@ -85,9 +97,8 @@ def set_security_headers(response: Response) -> Response:
     every response."""
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}
-    missing = [
-        (name, value) for lower, name, value in _SECURITY_HEADER_ITEMS if lower not in present
-    ]
+    items = current_app.extensions["security_headers"]
+    missing = [(name, value) for lower, name, value in items if lower not in present]
     if "cache-control" not in present and request.endpoint != "static":
         # Pages may show account data: keep them out of shared and browser caches.
         missing.append(("Cache-Control", "no-store"))
@@ -98,6 +109,7 @@ def set_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["security_headers"] = _header_items(app.config["CSP_FORM_TARGETS"])
     app.before_request(redirect_to_https)
     app.before_request(refuse_oversized_bodies)
     app.after_request(set_security_headers)

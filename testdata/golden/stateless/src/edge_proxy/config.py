@@ -14,6 +14,7 @@ from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
+LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(RuntimeError):
@@ -32,6 +33,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = environ.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
 
 
 def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -85,15 +93,24 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(environ, "SESSION_HOURS", 12)),
         "WTF_CSRF_TIME_LIMIT": 3600,
         "WTF_CSRF_SSL_STRICT": True,
+        # Origins besides this one that a form may lead to (the CSP form-action).
+        "CSP_FORM_TARGETS": [],
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO").upper(),
+        # JSON lines for log collectors; readable lines for a developer.
+        "LOG_FORMAT": _choice(
+            environ, "LOG_FORMAT", LOG_FORMATS, "text" if app_env == "development" else "json"
+        ),
     }
     return settings
 
 
 def validate_settings(settings: Mapping[str, Any]) -> None:
     """Refuse configurations that are unsafe for the selected APP_ENV."""
-    if settings["APP_ENV"] != "production":
-        return
+    if settings["APP_ENV"] == "production":
+        _validate_production(settings)
+
+
+def _validate_production(settings: Mapping[str, Any]) -> None:
     missing = [
         name
         for name, present in (

@@ -1,4 +1,5 @@
-"""JSON logs, one object per line, each carrying the request id."""
+"""Logs carrying the request id: JSON lines in production, readable lines in
+development (LOG_FORMAT chooses)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,33 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """One readable line per record for a developer's terminal, with any
+    traceback below it as Python prints it. Newlines inside the message and
+    the extra fields are still escaped, so input cannot forge a line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        time = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
+        message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
+        line = f"{time} {record.levelname:<7} {message}"
+        extras = [
+            f"{key}={value!r}"
+            for key, value in vars(record).items()
+            if key not in _RECORD_FIELDS and key != "request_id"
+        ]
+        if extras:
+            line += "  " + " ".join(extras)
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            line += f"  [request {request_id}]"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+FORMATTERS = {"json": JSONFormatter, "text": TextFormatter}
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
@@ -57,22 +85,22 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
-class JSONHandler(logging.StreamHandler):
-    """Writes JSON lines to stderr, where containers and systemd collect them."""
+class AppLogHandler(logging.StreamHandler):
+    """Writes to stderr, where containers, systemd and terminals collect it."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_format: str) -> None:
         super().__init__(sys.stderr)
-        self.setFormatter(JSONFormatter())
+        self.setFormatter(FORMATTERS[log_format]())
         self.addFilter(RequestIdFilter())
 
 
 def init_app(app: Flask) -> None:
     # The app logger is shared by every app created in one process (tests):
-    # replace an earlier JSON handler and Flask's plain one, keep the rest.
+    # replace an earlier handler of ours and Flask's plain one, keep the rest.
     for handler in list(app.logger.handlers):
-        if handler is default_handler or isinstance(handler, JSONHandler):
+        if handler is default_handler or isinstance(handler, AppLogHandler):
             app.logger.removeHandler(handler)
-    app.logger.addHandler(JSONHandler())
+    app.logger.addHandler(AppLogHandler(app.config["LOG_FORMAT"]))
     app.logger.setLevel(app.config["LOG_LEVEL"])
     app.before_request(_assign_request_id)
     app.after_request(_echo_request_id)
