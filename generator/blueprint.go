@@ -46,6 +46,8 @@ type Blueprint struct {
 	// Changelog says what each version changed in generated projects,
 	// newest first; its first entry is Version.
 	Changelog []ChangelogEntry `yaml:"changelog"`
+	// NextSteps are the commands printed after a project is written.
+	NextSteps []NextStep `yaml:"next_steps"`
 
 	templates fs.FS
 	parsed    *fileTemplates
@@ -156,6 +158,9 @@ func (b *Blueprint) validate() error {
 		return fmt.Errorf("min_rampart_version %q is not a semantic version like v1.2.3", b.MinRampartVersion)
 	}
 	if err := b.checkChangelog(); err != nil {
+		return err
+	}
+	if err := b.checkNextSteps(); err != nil {
 		return err
 	}
 	if b.Templates == "" || !fs.ValidPath(b.Templates) {

@@ -26,6 +26,8 @@ type Plan struct {
 	Blueprint *Blueprint
 	Answers   Answers
 	Files     []File
+	// NextSteps are the commands to run inside the project, in order.
+	NextSteps []string
 }
 
 // AnswersFile is the path of the record of a generation inside the project.
@@ -103,7 +105,11 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 	if err := add(File{Path: AnswersFile, Contents: record.Bytes(), Mode: 0o644}, "rampart"); err != nil {
 		return nil, err
 	}
-	plan := &Plan{Blueprint: b, Answers: answers.clone()}
+	next, err := b.nextSteps(answers)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Blueprint: b, Answers: answers.clone(), NextSteps: next}
 	for _, f := range files {
 		plan.Files = append(plan.Files, f)
 	}

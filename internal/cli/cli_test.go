@@ -517,3 +517,33 @@ func TestSQLiteOnKubernetesIsRefusedWithWhatToChoose(t *testing.T) {
 	}
 	expectNothingWritten(t, dir)
 }
+
+func TestNextStepsAreTheOnesTheProjectHas(t *testing.T) {
+	cases := map[string]struct {
+		flags       []string
+		want, never []string
+	}{
+		"no database": {[]string{"--database", "none", "--auth", "none"}, []string{"make install test", "make dev"}, []string{"make migrate", "make idp"}},
+		"oidc":        {[]string{"--auth", "oidc"}, []string{"make install test", "make migrate", "make idp", "make dev"}, nil},
+		"session":     {nil, []string{"make install test", "make migrate", "make dev"}, []string{"make idp"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := run(t, dir, false, nil, append([]string{"new", "demo", "--yes", "--no-git"}, c.flags...)...)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d: %s", r.code, r.errOut)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(r.out, "\n  "+want) {
+					t.Errorf("next steps lack %q:\n%s", want, r.out)
+				}
+			}
+			for _, never := range c.never {
+				if strings.Contains(r.out, never) {
+					t.Errorf("next steps offer %q, which this project has not:\n%s", never, r.out)
+				}
+			}
+		})
+	}
+}

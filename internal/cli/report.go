@@ -22,6 +22,7 @@ type report struct {
 	Files            []reportFile      `json:"files"`
 	TotalBytes       int               `json:"total_bytes"`
 	Git              string            `json:"git,omitempty"`
+	NextSteps        []string          `json:"next_steps"`
 }
 
 type reportFile struct {
@@ -34,7 +35,7 @@ type reportFile struct {
 func newReport(bp *generator.Blueprint, plan *generator.Plan, name, target string, dryRun bool) *report {
 	r := &report{
 		Name: name, Blueprint: bp.Name, BlueprintVersion: bp.Version,
-		Output: target, DryRun: dryRun, Answers: plan.Answers,
+		Output: target, DryRun: dryRun, Answers: plan.Answers, NextSteps: plan.NextSteps,
 	}
 	for _, f := range plan.Files {
 		r.Files = append(r.Files, reportFile{Path: f.Path, Size: len(f.Contents), Mode: fmt.Sprintf("%04o", f.Mode), Local: f.Local})
@@ -67,7 +68,13 @@ func (r *report) print(io *iostreams.IOStreams, asJSON bool) error {
 	}
 	shown := displayPath(r.Output)
 	fmt.Fprintf(io.Out, "Created %s (%d files) from blueprint %s %s.\n", shown, len(r.Files), r.Blueprint, r.BlueprintVersion)
-	fmt.Fprintf(io.Out, "git: %s\n\nNext:\n  cd %s\n  make install test\n  make migrate dev\n", r.Git, shown)
+	fmt.Fprintf(io.Out, "git: %s\n", r.Git)
+	if len(r.NextSteps) > 0 {
+		fmt.Fprintf(io.Out, "\nNext (the project's README says more):\n  cd %s\n", shown)
+		for _, step := range r.NextSteps {
+			fmt.Fprintf(io.Out, "  %s\n", step)
+		}
+	}
 	return nil
 }
 
