@@ -59,7 +59,17 @@ try {
     step("logged in: on /account");
   } else if (auth === "oidc") {
     await page.goto(base + "/auth/login");
-    await page.waitForURL((url) => url.pathname === "/account");
+    // The tests' stub provider signs in at once; the development provider
+    // (make idp) first shows its sign-in page.
+    await page.waitForURL((url) => url.pathname === "/account" || url.pathname === "/authorize");
+    if (new URL(page.url()).pathname === "/authorize") {
+      await page.fill('input[name="email"]', "grace@example.com");
+      await page.fill('input[name="name"]', "Grace Hopper");
+      await page.click('button[type="submit"]');
+      await page.waitForURL((url) => url.pathname === "/account");
+      if (!(await page.content()).includes("Grace Hopper")) throw new Error("the account page does not show the name given at the provider");
+      step("signed in at the development provider's page");
+    }
     step("logged in through the identity provider: on /account");
   }
 
@@ -67,6 +77,7 @@ try {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot of the logged-in page: ${screenshot}`);
     const cookies = await context.cookies();
+    if (!cookies.some((c) => c.name === "__Host-session")) problems.push("no __Host-session cookie was kept");
     for (const c of cookies) {
       if (!c.secure || !c.httpOnly) problems.push(`cookie ${c.name} is not Secure and HttpOnly`);
     }

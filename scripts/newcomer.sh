@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# A newcomer's run, literally. For one project per --auth choice (every other
+# answer left at its default, so development runs on SQLite with no server),
+# generate it as rampart's README says (go run . new NAME --yes), then follow
+# the generated README word for word, in its order, in development mode:
+#   - "Run it": each command as written (make install, make migrate, make idp
+#     for OIDC, make dev); the long-running ones are left running, make dev on
+#     a free loopback port (PORT=...; the README's 127.0.0.1:5000 becomes it);
+#   - real requests to each page, then headless Chromium registers and logs in
+#     (session) or signs in at the development provider's page (oidc), and logs
+#     out, failing on any CSP violation or console error (none: the public
+#     page); for jwt, the README's "Use the API" block runs as written and must
+#     read the account back and revoke its tokens;
+#   - "Test it": make test and make lint, as written;
+#   - make lock must leave both locks byte for byte as they were.
+# Every command runs in a clean environment (PATH, HOME, a UTF-8 locale and
+# the machine's network settings), as on a fresh machine. Needs the Go
+# toolchain, PyPI, and Debian's chromium (installed if missing).
+# AUTHS="session jwt" picks the projects; KEEP=1 keeps them.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/rampart-newcomer.XXXXXX)
+ARTIFACTS=${ARTIFACTS:-$repo/.e2e-artifacts}
+TOOLS=${E2E_TOOLS:-/tmp/rampart-e2e-tools}
+AUTHS=${AUTHS:-session oidc jwt none}
+mkdir -p "$ARTIFACTS"
+
+# shellcheck source=scripts/services.sh
+. "$repo/scripts/services.sh" # as_root
+
+# Process groups of the servers a README started; stopped on exit.
+groups=()
+stop_servers() {
+  local group
+  for group in "${groups[@]}"; do kill -TERM -- "-$group" 2>/dev/null || true; done
+  for group in "${groups[@]}"; do
+    for _ in $(seq 50); do kill -0 -- "-$group" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$group" 2>/dev/null || true
+  done
+  groups=()
+}
+cleanup() {
+  stop_servers
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== tools"
+if ! command -v chromium >/dev/null; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+mkdir -p "$TOOLS"
+if [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
+  (cd "$TOOLS" && { [ -f package.json ] || echo '{"private": true}' >package.json; } &&
+    npm install --ignore-scripts --no-audit --no-fund --loglevel=error playwright-core@1.65.1 >/dev/null)
+fi
+cp "$repo/scripts/lib/browser.mjs" "$TOOLS/browser.mjs"
+echo "$(chromium --version 2>/dev/null), node $(node --version), $(python3 --version)"
+
+# What a fresh machine has: no APP_ENV, DATABASE_URL or other leftovers. The
+# machine's own network settings (proxies, CA bundles, pip and uv settings)
+# are kept: they belong to the machine, not to the project.
+fresh=(env -i "PATH=$PATH" "HOME=$HOME" LANG=C.UTF-8 TERM=dumb)
+while IFS= read -r setting; do fresh+=("$setting"); done < <(env |
+  grep -E '^((HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_[A-Z_]+|UV_[A-Z_]+)=' || true)
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_for URL STATUS: poll (at most 150 times, 0.2 s apart) until URL answers STATUS.
+wait_for() {
+  local code=""
+  for _ in $(seq 150); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true)
+    [ "$code" = "$2" ] && return 0
+    sleep 0.2
+  done
+  echo "  FAIL $1 answered $code, want $2 (after 30 s)"
+  return 1
+}
+
+# expect METHOD URL STATUS: one real request.
+expect() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X "$1" "$2" || true)
+  if [ "$code" != "$3" ]; then echo "  FAIL $1 $2 answered $code, want $3"; return 1; fi
+  echo "  ok   $1 ${2#http://127.0.0.1:*/} -> $code"
+}
+
+# run_line DIR LOG COMMAND: one README command, in the foreground, as written.
+run_line() {
+  local dir=$1 log=$2 line=$3 started=$SECONDS
+  if ! (cd "$dir" && "${fresh[@]}" PORT="$port" bash -c "$line") >"$log" 2>&1; then
+    tail -n 30 "$log"; echo "  FAIL $line"; return 1
+  fi
+  echo "  ok   ${line%%#*}($((SECONDS - started)) s)"
+}
+
+# start_line DIR LOG COMMAND: one long-running README command, in its own process group.
+start_line() {
+  local dir=$1 log=$2 line=$3
+  (cd "$dir" && exec setsid "${fresh[@]}" PORT="$port" bash -c "exec $line") >"$log" 2>&1 &
+  groups+=($!)
+}
+
+follow_readme() { # follow_readme AUTH
+  local auth=$1 name=newcomer-$1 dir=$work/newcomer-$1 line base
+  port=$(free_port)
+  base=http://127.0.0.1:$port
+  (cd "$repo" && go run . new "$name" --auth "$auth" --yes --output "$dir") >"$work/$name-new.log" 2>&1 ||
+    { cat "$work/$name-new.log"; echo "  FAIL go run . new $name --auth $auth --yes"; return 1; }
+  echo "  ok   go run . new $name --auth $auth --yes"
+  local pkg
+  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+
+  # "Run it", in order.
+  local run_it
+  run_it=$(python3 "$repo/scripts/lib/readme_block.py" "$dir/README.md" "Run it") || return 1
+  while IFS= read -r line; do
+    [ -n "${line// /}" ] || continue
+    case $line in
+      "make dev"*)
+        start_line "$dir" "$work/$name-dev.log" "$line"
+        wait_for "$base/healthz" 200 || { tail -n 30 "$work/$name-dev.log"; return 1; }
+        echo "  ok   ${line%%#*}(serving on $base)" ;;
+      "make idp"*)
+        local issuer
+        issuer=$(sed -n 's/^OIDC_ISSUER=//p' "$dir/.env")
+        start_line "$dir" "$work/$name-idp.log" "$line"
+        wait_for "$issuer/.well-known/openid-configuration" 200 || { tail -n 30 "$work/$name-idp.log"; return 1; }
+        echo "  ok   ${line%%#*}(serving on $issuer)" ;;
+      *)
+        run_line "$dir" "$work/$name-$(echo "$line" | awk '{print $2}').log" "$line" || return 1
+        if [[ $line == "make migrate"* ]] && [ ! -s "$dir/src/instance/$pkg.sqlite3" ]; then
+          echo "  FAIL make migrate did not create src/instance/$pkg.sqlite3, as the README says"; return 1
+        fi ;;
+    esac
+  done <<<"$run_it"
+
+  # Every page, for real.
+  expect GET "$base/" 200 && expect GET "$base/healthz" 200 && expect GET "$base/readyz" 200 &&
+    expect GET "$base/static/style.css" 200 && expect GET "$base/no-such-page" 404 || return 1
+  case $auth in
+    session) expect GET "$base/auth/register" 200 && expect GET "$base/auth/login" 200 &&
+      expect GET "$base/account" 302 || return 1 ;;
+    oidc) expect GET "$base/auth/login" 302 && expect GET "$base/account" 302 || return 1 ;;
+    jwt) expect GET "$base/api/v1/me" 401 || return 1 ;;
+    none) expect GET "$base/account" 404 || return 1 ;;
+  esac
+
+  if [ "$auth" = jwt ]; then
+    # "Use the API" as written, on the port make dev got.
+    local api
+    api=$(python3 "$repo/scripts/lib/readme_block.py" "$dir/README.md" "Use the API") || return 1
+    if ! (cd "$dir" && "${fresh[@]}" bash -e -c "set -o pipefail; ${api//127.0.0.1:5000/127.0.0.1:$port}") >"$work/$name-api.log" 2>&1; then
+      cat "$work/$name-api.log"; echo "  FAIL the README's API commands"; return 1
+    fi
+    # The account twice: as registered, then read back with the access token.
+    if [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"email":"ada@example.com"' | wc -l)" != 2 ]; then
+      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not read the account back"; return 1
+    fi
+    echo "  ok   the README's API commands: registered, got tokens, read /me, refreshed, revoked"
+  else
+    node "$TOOLS/browser.mjs" "$base" "$auth" "$ARTIFACTS/$name-development.png" || return 1
+  fi
+
+  # The development server logs readable lines, and no crash happened.
+  if grep -q '^{"time"' "$work/$name-dev.log"; then
+    echo "  FAIL make dev logs JSON; development logs are readable lines"; return 1
+  fi
+  if grep -q 'Traceback' "$work/$name-dev.log" "$work/$name-idp.log" 2>/dev/null; then
+    tail -n 40 "$work/$name-dev.log"; echo "  FAIL a traceback in the development server's log"; return 1
+  fi
+  stop_servers
+
+  # "Test it", in order.
+  local test_it
+  test_it=$(python3 "$repo/scripts/lib/readme_block.py" "$dir/README.md" "Test it") || return 1
+  while IFS= read -r line; do
+    [ -n "${line// /}" ] || continue
+    run_line "$dir" "$work/$name-$(echo "$line" | awk '{print $2}').log" "$line" || return 1
+  done <<<"$test_it"
+
+  # make lock with nothing changed leaves the locks as they are.
+  local before after
+  before=$(cd "$dir" && sha256sum requirements.lock requirements-dev.lock)
+  run_line "$dir" "$work/$name-lock.log" "make lock" || return 1
+  after=$(cd "$dir" && sha256sum requirements.lock requirements-dev.lock)
+  if [ "$before" != "$after" ]; then
+    (cd "$dir" && diff <(echo "$before") <(echo "$after")) || true
+    echo "  FAIL make lock changed the locks with nothing changed"; return 1
+  fi
+  echo "  ok   make lock left both locks byte for byte as they were"
+}
+
+echo "== newcomer runs"
+failed=()
+for auth in $AUTHS; do
+  echo "-- --auth $auth (every other answer default)"
+  started=$SECONDS
+  if follow_readme "$auth"; then
+    echo "ok   $auth ($((SECONDS - started)) s)"
+  else
+    stop_servers
+    failed+=("$auth")
+    echo "FAIL $auth ($((SECONDS - started)) s)"
+  fi
+done
+count=$(wc -w <<<"$AUTHS")
+echo "newcomer runs: $((count - ${#failed[@]})) of $count followed their README to the end"
+[ ${#failed[@]} -eq 0 ] || { echo "failed: ${failed[*]}"; exit 1; }
