@@ -77,7 +77,8 @@ def test_development_needs_no_servers_and_no_secret(instance):
     app = create_app(DEVELOPMENT)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///")
-    assert uri == f"sqlite:///{instance / 'demo.sqlite3'}"
+    db_file = instance / "demo.sqlite3"
+    assert uri == f"sqlite:///{db_file}"
     # The database file can be created there: make migrate is the first to open it.
     assert instance.is_dir()
     # A random per-process key, never a literal from the code.

@@ -86,7 +86,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         # The development database: a file in the instance folder, which
         # nothing else creates (make migrate is the first thing to open it).
         Path(instance_path).mkdir(parents=True, exist_ok=True)
-        url = "sqlite:///" + str(Path(instance_path) / "demo.sqlite3")
+        filename = "demo.sqlite3"
+        url = "sqlite:///" + str(Path(instance_path) / filename)
 
     default_hosts = "" if app_env == "production" else "localhost,127.0.0.1"
     settings: dict[str, Any] = {
