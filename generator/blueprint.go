@@ -270,12 +270,15 @@ func (b *Blueprint) CheckEveryCombination() error {
 			}
 		}
 		if b.Python != nil {
-			// Every allowed combination's locks must be resolvable.
-			check := b.Python.checkLocks
-			if rule != nil {
-				check = func(answers Answers) error { _, _, err := b.Python.selected(answers); return err }
+			// Every condition holds up; only a combination that is generated
+			// needs locks the catalog can cut.
+			var err error
+			if rule == nil {
+				err = b.Python.checkLocks(answers)
+			} else {
+				_, _, err = b.Python.selected(answers)
 			}
-			if err := check(answers); err != nil {
+			if err != nil {
 				return fmt.Errorf("python: %w", err)
 			}
 		}

@@ -9,6 +9,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -58,13 +59,7 @@ func run(name string) error {
 	if err != nil {
 		return err
 	}
-	for _, line := range slices.Sorted(func(yield func(string) bool) {
-		for line := range seen {
-			if !yield(line) {
-				return
-			}
-		}
-	}) {
+	for _, line := range slices.Sorted(maps.Keys(seen)) {
 		fmt.Println(line)
 	}
 	return nil

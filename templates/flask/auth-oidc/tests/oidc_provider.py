@@ -37,11 +37,15 @@ TAMPERING = (
 )
 
 
+# The only hosts the stub and the development provider send a browser back
+# to, and the only ones the development provider serves as.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
 def is_loopback_url(url: str) -> bool:
-    """Whether ``url`` points at this machine: the only place the stub and the
-    development provider send a browser back to."""
+    """Whether ``url`` points at this machine."""
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and parts.hostname in ("localhost", "127.0.0.1")
+    return parts.scheme in ("http", "https") and parts.hostname in LOOPBACK_HOSTS
 
 
 def b64url(data: bytes) -> str:

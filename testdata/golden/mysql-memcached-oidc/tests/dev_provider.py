@@ -26,10 +26,9 @@ from dotenv import dotenv_values
 from flask import Flask, Response, abort, request
 from werkzeug.serving import run_simple
 
-from .oidc_provider import StubProvider, is_loopback_url
+from .oidc_provider import LOOPBACK_HOSTS, StubProvider, is_loopback_url
 
 ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 # Sign-in pages opened and not yet answered; the oldest are forgotten first.
 MAX_PENDING = 100
 
