@@ -8,7 +8,12 @@
 #   - scripts/lib/live_probe.py checks headers, cookies, the HTTPS redirect,
 #     CSRF, 429, 413, foreign Host and error bodies over real HTTP;
 #   - /readyz turns 503 while the database (or cache) server is stopped and
-#     200 when it is back;
+#     200 when it is back, and is refused (404) to requests through a proxy;
+#   - the deploy target's own proxy, from Debian (Caddy for compose, nginx for
+#     vm; once each, as their configuration does not depend on the answers),
+#     runs the project's Caddyfile or nginx.conf in front of gunicorn: pages
+#     are not compressed, /readyz is refused, and slow clients that stall
+#     gunicorn when they reach it directly do not stall it behind the proxy;
 #   - headless Chromium registers, logs in and out (session; OIDC against the
 #     project's stub provider served over TLS), failing on any CSP violation
 #     or console error, and saves a screenshot under $ARTIFACTS;
@@ -38,9 +43,18 @@ echo "== tools"
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v caddy >/dev/null || missing+=(caddy)
+command -v nginx >/dev/null || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Under systemd Debian starts a freshly installed caddy or nginx on port 80,
+  # which this script needs; each proxy runs here from its own configuration.
+  if [ -d /run/systemd/system ]; then
+    for service in caddy nginx; do
+      [[ " ${missing[*]} " != *" $service "* ]] || as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+    done
+  fi
 fi
 mkdir -p "$TOOLS"
 if [ ! -x "$TOOLS/node_modules/.bin/mmdc" ]; then
@@ -91,6 +105,73 @@ wait_for() {
   return 1
 }
 
+# prove_proxy DIR DEPLOY AUTH: the deploy target's own proxy, from Debian, in
+# front of gunicorn on 127.0.0.1:8000 as in production (FORWARDED_PROXIES=1),
+# on ports 80 and 443 (the direct gunicorns are stopped first). Reads
+# prove_live's name, env and venv. The project's file runs with these
+# substitutions only, each checked to have applied:
+#   Caddyfile: a tls line for the throw-away certificate (instead of Let's
+#     Encrypt), 127.0.0.1:8000 for the compose service app:8000, and
+#     buffer_requests for request_buffers 1MB (the same buffering in the
+#     spelling of Debian's Caddy 2.6; the image's Caddy 2.10 has only the
+#     latter, bounded here by request_body's max_size either way);
+#   nginx.conf: the throw-away certificate's paths; it is included, as on a
+#     real host, by Debian's own /etc/nginx/nginx.conf (which turns gzip on),
+#     with that file's pid, logs and sites-enabled include moved into $work.
+proxies_proved=""
+prove_proxy() {
+  local dir=$1 deploy=$2 auth=$3 proxy conf
+  case $deploy in
+    compose) proxy=caddy ;;
+    vm) proxy=nginx ;;
+    *) echo "  n/a  proxy in front: the cluster's ingress controller (the app's own /readyz refusal is probed above)"; return 0 ;;
+  esac
+  if [[ " $proxies_proved " == *" $proxy "* ]]; then
+    echo "  n/a  $proxy in front: proved with an earlier project (its configuration does not depend on the answers)"
+    return 0
+  fi
+  proxies_proved+=" $proxy"
+  stop_app
+  (cd "$dir" && exec env "${env[@]}" FORWARDED_PROXIES=1 "$venv/bin/gunicorn" --config gunicorn.conf.py \
+    --bind 127.0.0.1:8000 >"$work/$name-proxied.log" 2>&1) &
+  app_pids+=($!); pids+=($!)
+  wait_for http://127.0.0.1:8000/healthz 200 || { tail -n 20 "$work/$name-proxied.log"; return 1; }
+  if [ "$proxy" = caddy ]; then
+    conf=$work/$name-Caddyfile
+    sed -e "s#^{\$PUBLIC_HOST} {\$#&\n\ttls $work/cert.pem $work/key.pem#" \
+      -e 's#reverse_proxy app:8000 {#reverse_proxy 127.0.0.1:8000 {#' \
+      -e 's#request_buffers 1MB#buffer_requests#' "$dir/deploy/compose/Caddyfile" >"$conf"
+    [ "$(diff "$dir/deploy/compose/Caddyfile" "$conf" | grep -c '^>')" = 3 ] ||
+      { echo "  FAIL the Caddyfile no longer takes this script's 3 substitutions"; return 1; }
+    (PUBLIC_HOST=localhost XDG_DATA_HOME=$work/caddy XDG_CONFIG_HOME=$work/caddy \
+      exec caddy run --adapter caddyfile --config "$conf" >"$work/$name-caddy.log" 2>&1) &
+  else
+    conf=$work/$name-nginx.conf
+    sed -e "s#ssl_certificate /etc/letsencrypt/live/[^;]*;#ssl_certificate $work/cert.pem;#" \
+      -e "s#ssl_certificate_key /etc/letsencrypt/live/[^;]*;#ssl_certificate_key $work/key.pem;#" \
+      "$dir/deploy/vm/nginx.conf" >"$conf"
+    sed -e "s#^pid .*#pid $work/nginx.pid;#" -e "s#^error_log .*#error_log $work/$name-nginx.log;#" \
+      -e "s#access_log .*#access_log off;#" -e "s#include /etc/nginx/sites-enabled/\*;#include $conf;#" \
+      /etc/nginx/nginx.conf >"$work/nginx-main.conf"
+    [ "$(diff "$dir/deploy/vm/nginx.conf" "$conf" | grep -c '^>')" = 2 ] &&
+      [ "$(diff /etc/nginx/nginx.conf "$work/nginx-main.conf" | grep -c '^>')" = 4 ] ||
+      { echo "  FAIL nginx.conf or Debian's nginx.conf no longer takes this script's substitutions"; return 1; }
+    nginx -q -t -c "$work/nginx-main.conf" -e "$work/$name-nginx.log" || { echo "  FAIL nginx -t"; return 1; }
+    (exec nginx -c "$work/nginx-main.conf" -e "$work/$name-nginx.log" -g 'daemon off;') &
+  fi
+  app_pids+=($!); pids+=($!)
+  wait_for https://localhost/healthz 200 || { tail -n 20 "$work/$name-$proxy.log"; return 1; }
+  local version
+  if [ "$proxy" = caddy ]; then version=$(caddy version); else version=$(nginx -v 2>&1 | sed 's#.*/##'); fi
+  echo "  ok   $proxy $version (Debian's) runs the project's own configuration in front of gunicorn"
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" --proxy "$proxy" \
+    --direct 127.0.0.1:8000 || return 1
+  # A form whose body the app reads, where there is one: slow uploads too.
+  local body=()
+  case $auth in session|oidc) body=(--body-path /auth/logout) ;; esac
+  python3 "$repo/scripts/lib/slow_clients.py" --cafile "$work/cert.pem" --direct 127.0.0.1:8000 "${body[@]}"
+}
+
 stop_app() {
   local pid
   # SIGINT: gunicorn's quick shutdown (SIGTERM waits graceful_timeout).
@@ -105,8 +186,9 @@ prove_live() { # prove_live NAME FLAGS
   read -r -a args <<<"$flags"
   mkdir -p "$work/projects"
   (cd "$work/projects" && "$work/rampart" new "$name" --yes --no-git "${args[@]}" >/dev/null) || { echo "  FAIL rampart new"; return 1; }
-  local db cache auth pkg
+  local db cache auth pkg deploy
   db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
+  deploy=$(sed -n 's/^ *deploy: //p' "$dir/.rampart.yaml")
   cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
   auth=$(sed -n 's/^ *auth: //p' "$dir/.rampart.yaml")
   pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
@@ -238,6 +320,9 @@ PY
   rendered=$(find "$work" -maxdepth 1 -name "$name-threat-model-*.svg" | wc -l)
   [ "$rendered" = "$diagrams" ] || { echo "  FAIL mermaid-cli rendered $rendered of $diagrams diagrams"; return 1; }
   echo "  ok   docs/threat-model.md: $diagrams Mermaid diagrams rendered by mermaid-cli"
+
+  # Last: it stops the gunicorns the checks above use.
+  prove_proxy "$dir" "$deploy" "$auth"
 }
 
 failed=()

@@ -1,11 +1,15 @@
 """Probe a running generated app over real HTTP and HTTPS (standard library only).
 
 Usage: live_probe.py --host localhost --cafile CERT --auth AUTH
+       live_probe.py --host localhost --cafile CERT --auth AUTH --proxy NAME --direct HOST:PORT
 
 Checks every security header and cookie attribute, the HTTP to HTTPS
 redirect, CSRF rejection, 429 after repeated failed log-ins, 413, a foreign
-Host refused, and no traceback in error bodies. Prints one line per check and
-exits 1 if any failed. Every loop is bounded.
+Host refused, /readyz refused to proxied requests, and no traceback in error
+bodies. With --proxy, the app is behind the deploy target's own proxy
+(gunicorn at --direct): no page or JSON is compressed (BREACH), /readyz is
+refused through the proxy and answered directly. Prints one line per check
+and exits 1 if any failed. Every loop is bounded.
 """
 
 from __future__ import annotations
@@ -179,6 +183,58 @@ def probe_transport(client: Client) -> None:
     )
 
 
+def probe_readiness_is_not_public(client: Client) -> None:
+    # Every generated proxy sets X-Forwarded-For; the orchestrator does not.
+    status, _, _ = client.request("GET", "/readyz")
+    check("/readyz answers a direct request (the orchestrator's)", status == 200, str(status))
+    status, _, body = client.request("GET", "/readyz", headers={"X-Forwarded-For": "203.0.113.9"})
+    check(
+        "/readyz with X-Forwarded-For (set by every proxy) gets 404",
+        status == 404 and '"checks"' not in body,
+        str(status),
+    )
+
+
+def probe_behind_proxy(client: Client, auth: str, proxy: str, direct: str) -> None:
+    """Run with the deploy target's own proxy on 443 and gunicorn at DIRECT."""
+    gzip = {"Accept-Encoding": "gzip, deflate, br"}
+    pages = {"session": "/auth/login", "oidc": "/"}.get(auth, "/")
+    status, headers, body = client.request("GET", pages, headers=gzip)
+    encoding = headers.get("Content-Encoding")
+    check(
+        f"{proxy} compresses no page (BREACH): GET {pages} with Accept-Encoding: gzip",
+        status == 200 and encoding is None,
+        f"{status}, Content-Encoding {encoding}",
+    )
+    if auth == "session":
+        check("that page carries a CSRF token", 'name="csrf_token"' in body)
+    if auth == "jwt":
+        payload = json.dumps({"email": "nobody@example.com", "password": "wrong-password-123"}).encode()
+        status, headers, _ = client.request(
+            "POST",
+            "/api/v1/auth/token",
+            body=payload,
+            headers={**gzip, "Content-Type": "application/json"},
+        )
+        encoding = headers.get("Content-Encoding")
+        check(f"{proxy} compresses no JSON", encoding is None, f"{status}, Content-Encoding {encoding}")
+    status, headers, _ = client.request("GET", "/static/style.css", headers=gzip)
+    print(
+        f"  info {proxy}: /static/style.css {status}, Content-Encoding"
+        f" {headers.get('Content-Encoding')} (stylesheets carry no secret)"
+    )
+    status, _, _ = client.request("GET", "/readyz")
+    check(f"/readyz through {proxy} gets 404", status == 404, str(status))
+    host, port = direct.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", "/readyz", headers={"Host": client.host})
+        status = conn.getresponse().status
+    finally:
+        conn.close()
+    check(f"/readyz straight at gunicorn ({direct}, as the orchestrator asks) is 200", status == 200, str(status))
+
+
 def probe_csrf_and_rate_limit(client: Client, auth: str) -> None:
     if auth == "session":
         status, _, _ = client.request(
@@ -294,10 +350,14 @@ def main() -> int:
     parser.add_argument("--auth", required=True)
     parser.add_argument("--down", metavar="BACKEND", help="probe with this backend stopped")
     parser.add_argument("--abuse", action="store_true", help="CSRF and the log-in rate limit (run last)")
+    parser.add_argument("--proxy", help="the deploy target's proxy (caddy, nginx) is on 443")
+    parser.add_argument("--direct", metavar="HOST:PORT", help="gunicorn's address behind --proxy")
     args = parser.parse_args()
 
     client = Client(args.host, args.cafile)
-    if args.down:
+    if args.proxy:
+        probe_behind_proxy(client, args.auth, args.proxy, args.direct)
+    elif args.down:
         probe_backend_down(client, args.auth, args.down)
     elif args.abuse:
         # Last: once the limit is reached, log-ins from this address get 429.
@@ -307,6 +367,7 @@ def main() -> int:
         cookie_pages = {"session": ["/", "/auth/login"], "oidc": ["/", "/auth/login"]}.get(args.auth, ["/"])
         probe_cookies(Client(args.host, args.cafile), cookie_pages)
         probe_transport(client)
+        probe_readiness_is_not_public(client)
     if FAILED:
         print(f"  {len(FAILED)} live check(s) failed")
         return 1
