@@ -225,6 +225,21 @@ def probe_behind_proxy(client: Client, auth: str, proxy: str, direct: str) -> No
     )
     status, _, _ = client.request("GET", "/readyz")
     check(f"/readyz through {proxy} gets 404", status == 404, str(status))
+    status, headers, _ = client.request("GET", "/?from=http", https=False)
+    location = headers.get("Location", "")
+    check(
+        f"{proxy}: a page over plain HTTP is redirected to HTTPS",
+        status in (301, 308) and location == f"https://{client.host}/?from=http",
+        f"{status} {location}",
+    )
+    status, headers, _ = client.request(
+        "POST", "/api/v1/auth/token", body=b"{}", headers={"Content-Type": "application/json"}, https=False
+    )
+    check(
+        f"{proxy}: the API over plain HTTP is refused (403), not redirected",
+        status == 403 and "Location" not in headers,
+        f"{status} {headers.get('Location', '')}",
+    )
     host, port = direct.rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:

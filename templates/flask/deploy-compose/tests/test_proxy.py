@@ -88,3 +88,16 @@ def test_caddy_refuses_the_readiness_probe():
     [(matcher, _)] = find(site(), "@readiness")
     assert matcher[1:] == ["path", "/readyz", "/readyz/*"]
     assert find(site(), "respond", "@readiness", "404")
+
+
+def test_caddy_refuses_the_api_over_plain_http():
+    # A token sent in clear has leaked: refuse it visibly instead of letting
+    # a client follow a redirect and never learn it.
+    tree = parse_caddyfile(CADDYFILE.read_text(encoding="utf-8"))
+    [(_, plain)] = find(tree, "http://{$PUBLIC_HOST}")
+    [(matcher, _)] = find(plain, "@api")
+    assert matcher[1:] == ["path", "/api", "/api/*"]
+    [(respond, _)] = find(plain, "respond", "@api")
+    assert respond[-1] == "403"
+    [(redirect, _)] = find(plain, "redir")
+    assert redirect[1:] == ["https://{host}{uri}", "308"]

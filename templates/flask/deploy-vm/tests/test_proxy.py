@@ -84,3 +84,19 @@ def test_nginx_compresses_no_page():
 def test_nginx_refuses_the_readiness_probe():
     [(_, location)] = find(https_server(), "location", "=", "/readyz")
     assert location == [(["return", "404"], [])]
+
+
+def test_nginx_refuses_the_api_over_plain_http():
+    # A token sent in clear has leaked: refuse it visibly instead of letting
+    # a client follow a redirect and never learn it.
+    servers = [
+        block for _, block in find(parse_nginx(NGINX_CONF.read_text(encoding="utf-8")), "server")
+    ]
+    [plain] = [
+        block for block in servers if any(words[1].endswith("80") for words, _ in find(block, "listen"))
+    ]
+    [(_, api)] = find(plain, "location", "/api/")
+    assert find(api, "return", "403")
+    [(_, pages)] = find(plain, "location", "/")
+    [(redirect, _)] = find(pages, "return")
+    assert redirect[1:] == ["308", "https://$host$request_uri"]
