@@ -39,9 +39,31 @@ def test_only_the_ingress_controller_reaches_the_pods():
 
 def test_the_ingress_passes_requests_on_whole():
     # gunicorn has no deadline for a slow client (gunicorn.conf.py).
-    [ingress] = manifests("Ingress")
-    annotations = ingress["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+    ingresses = manifests("Ingress")
+    assert ingresses
+    for ingress in ingresses:
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+
+
+def test_plain_http_reaches_the_app_only_for_the_api():
+    # Pages are redirected by the controller; the API's plain-HTTP requests
+    # are passed on, for the app to refuse them with 403 (test_https), when
+    # there is an API.
+    redirected = {
+        ingress["metadata"]["name"]: ingress["metadata"]["annotations"][
+            "nginx.ingress.kubernetes.io/ssl-redirect"
+        ]
+        for ingress in manifests("Ingress")
+    }
+    paths = {
+        ingress["metadata"]["name"]: [
+            path["path"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]
+        ]
+        for ingress in manifests("Ingress")
+    }
+    for name, redirect in redirected.items():
+        assert redirect == ("false" if paths[name] == ["/api"] else "true"), name
 
 
 def test_the_kubelet_asks_readiness_directly():

@@ -100,3 +100,18 @@ def test_nginx_refuses_the_api_over_plain_http():
     [(_, pages)] = find(plain, "location", "/")
     [(redirect, _)] = find(pages, "return")
     assert redirect[1:] == ["308", "https://$host$request_uri"]
+
+
+def test_nginx_logs_paths_without_query_strings_or_referer():
+    # Query strings can carry an OpenID Connect code and state, or a token.
+    tree = parse_nginx(NGINX_CONF.read_text(encoding="utf-8"))
+    [(log_format, _)] = find(tree, "log_format")
+    line = " ".join(log_format[2:])
+    assert "$uri" in line
+    for leaky in ("$request ", "$request_uri", "$args", "$query_string", "$http_referer"):
+        assert leaky not in line + " ", leaky
+    servers = [block for _, block in find(tree, "server")]
+    assert len(servers) == 2
+    for server in servers:
+        [(access_log, _)] = find(server, "access_log")
+        assert access_log[-1] == log_format[1]
