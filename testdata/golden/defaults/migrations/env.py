@@ -40,9 +40,36 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        enforced = _sqlite_foreign_keys_enforced(connection)
+        if enforced:
+            # SQLite alters a table by copying it and dropping the original;
+            # with foreign keys enforced, that drop would delete every row
+            # referring to it (ON DELETE CASCADE). Off for the migration only.
+            _set_sqlite_foreign_keys(connection, enforced=False)
+        try:
+            context.configure(
+                connection=connection, target_metadata=target_db.metadata, **conf_args
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if enforced:
+                _set_sqlite_foreign_keys(connection, enforced=True)
+
+
+def _sqlite_foreign_keys_enforced(connection):
+    if connection.dialect.name != "sqlite":
+        return False
+    enforced = bool(connection.exec_driver_sql("PRAGMA foreign_keys").scalar())
+    connection.commit()
+    return enforced
+
+
+def _set_sqlite_foreign_keys(connection, enforced):
+    # The pragma has no effect inside a transaction: commit around it.
+    connection.commit()
+    connection.exec_driver_sql("PRAGMA foreign_keys=" + ("ON" if enforced else "OFF"))
+    connection.commit()
 
 
 if context.is_offline_mode():

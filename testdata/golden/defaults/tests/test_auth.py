@@ -1,9 +1,10 @@
 """Registration, log-in and log-out, end to end through the forms."""
 
 import os
+from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from demo.extensions import db
 from demo.models import User
@@ -95,6 +96,48 @@ def test_local_next_is_followed(client, csrf_token):
     assert response.headers["Location"] == "/account"
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["/account\x00", "/account\r\nSet-Cookie: x=1", "/acc\tount", "/account\u2028", "/a b"],
+)
+def test_control_characters_in_next_are_ignored(client, csrf_token, target):
+    # The log-in succeeds and lands on the account page, not on a 500.
+    register(client, csrf_token)
+    response = log_in(client, csrf_token, query="?next=" + quote(target))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+def test_user_ids_are_never_reused(app):
+    with app.app_context():
+        first = User(email="first@example.com", password_hash="x")
+        db.session.add(first)
+        db.session.commit()
+        first_id = first.id
+        db.session.delete(first)
+        db.session.commit()
+        second = User(email="second@example.com", password_hash="x")
+        db.session.add(second)
+        db.session.commit()
+        assert second.id > first_id
+
+
+def test_a_deleted_accounts_session_opens_nothing(app, csrf_token):
+    old = app.test_client()
+    register(old, csrf_token)
+    log_in(old, csrf_token)
+    assert old.get("/account").status_code == 200
+    with app.app_context():
+        db.session.execute(delete(User))
+        db.session.commit()
+    newcomer = app.test_client()
+    register(newcomer, csrf_token, email="grace@example.com")
+    log_in(newcomer, csrf_token, email="grace@example.com")
+    assert newcomer.get("/account").status_code == 200
+    # The old session must not open the account created after it.
+    assert old.get("/account").status_code == 302
+
+
 def test_session_is_renewed_at_log_in(client, csrf_token):
     register(client, csrf_token)
     client.get("/auth/login")
@@ -105,18 +148,23 @@ def test_session_is_renewed_at_log_in(client, csrf_token):
     assert before.value != after.value
 
 
-def test_auth_events_are_logged_without_secrets(client, csrf_token, caplog):
+def test_auth_events_are_logged_without_secrets(client, csrf_token, caplog, app):
     register(client, csrf_token)
     log_in(client, csrf_token, password="wrong password, surely")
     log_in(client, csrf_token)
+    log_out(client, csrf_token)
     events = [getattr(r, "event", None) for r in caplog.records]
     assert "register" in events
     assert "login_failed" in events
     assert "login" in events
+    assert "logout" in events
+    with app.app_context():
+        auth_key = db.session.scalar(select(User)).auth_key
     for record in caplog.records:
         text = record.getMessage() + repr(vars(record))
         assert PASSWORD not in text
         assert "wrong password, surely" not in text
+        assert auth_key not in text
 
 
 @pytest.mark.skipif(

@@ -1,8 +1,14 @@
-"""Oversized bodies get 413; foreign Host headers get 400."""
+"""Oversized bodies get 413, chunked ones too; foreign Host headers get 400."""
 
-from flask import request
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from demo.extensions import limiter
+from flask import Flask, request
+from werkzeug.serving import make_server
+
+from demo.extensions import csrf, limiter
 
 
 def test_oversized_body_is_refused(make_app):
@@ -22,6 +28,66 @@ def test_oversized_body_is_refused_on_any_path(make_app):
     client = make_app(MAX_CONTENT_LENGTH=1024).test_client()
     response = client.post("/no-such-page", data="x" * 4096)
     assert response.status_code == 413
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[int]:
+    """The app behind a real HTTP server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def send_chunked(port: int, method: str, path: str, chunks: list[bytes]) -> bytes:
+    """Send a body in chunks, with no Content-Length; return the raw answer."""
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+        "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+    )
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head.encode() + body)
+        answer = b""
+        while part := connection.recv(65536):
+            answer += part
+    return answer
+
+
+def _app_with_body_probe(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+
+    @app.post("/probe/body")
+    @csrf.exempt
+    def body():
+        return str(len(request.get_data()))
+
+    return app
+
+
+def test_oversized_chunked_body_is_refused_before_any_view(make_app):
+    # No Content-Length to check: the body itself is measured, even where
+    # no view would read it (here: a page that never looks at the body).
+    with serving(_app_with_body_probe(make_app)) as port:
+        answer = send_chunked(port, "GET", "/", [b"x" * 512] * 8)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_oversized_chunked_body_is_refused_where_a_view_reads_it(make_app):
+    with serving(_app_with_body_probe(make_app)) as port:
+        answer = send_chunked(port, "POST", "/probe/body", [b"x" * 512] * 2 + [b"x"])
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_chunked_body_within_the_limit_reaches_the_view_whole(make_app):
+    with serving(_app_with_body_probe(make_app)) as port:
+        answer = send_chunked(port, "POST", "/probe/body", [b"x" * 300] * 3 + [b"y" * 124])
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.endswith(b"\r\n\r\n1024")
 
 
 def test_default_body_limit_is_set(make_app):

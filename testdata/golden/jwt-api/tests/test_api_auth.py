@@ -1,14 +1,18 @@
 """The account API: register, exchange a password for tokens, call with the
 access token, rotate and revoke refresh tokens."""
 
+import threading
+from collections import Counter
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from orders_api.extensions import db
 from orders_api.models import (
     RefreshToken,
     User,
 )
+from orders_api.tokens import issue_refresh_token
 
 from .accounts import EMAIL, PASSWORD, bearer, log_in, register, tokens
 
@@ -164,3 +168,112 @@ def test_auth_events_are_logged_without_secrets(client, caplog):
         assert PASSWORD not in text
         assert issued["access_token"] not in text
         assert issued["refresh_token"] not in text
+
+
+def _refresh(client, refresh_token: str):
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+def test_a_deleted_accounts_tokens_open_nothing(client, app):
+    old = tokens(client)
+    with app.app_context():
+        db.session.execute(delete(User))
+        db.session.commit()
+    newcomer = tokens(client, email="grace@example.com")
+    assert client.get("/api/v1/me", headers=bearer(newcomer["access_token"])).status_code == 200
+    # Nothing issued to the deleted account opens the one created after it.
+    assert client.get("/api/v1/me", headers=bearer(old["access_token"])).status_code == 401
+    assert _refresh(client, old["refresh_token"]).status_code == 401
+
+
+def test_ids_are_never_reused(app):
+    with app.app_context():
+        first = User(email="first@example.com", password_hash="x")
+        db.session.add(first)
+        db.session.commit()
+        first_id = first.id
+        db.session.delete(first)
+        db.session.commit()
+        second = User(email="second@example.com", password_hash="x")
+        db.session.add(second)
+        db.session.commit()
+        assert second.id > first_id
+
+
+def test_deleting_a_user_deletes_its_refresh_tokens(client, app):
+    tokens(client)
+    with app.app_context():
+        db.session.execute(delete(User))
+        db.session.commit()
+        assert db.session.scalar(select(RefreshToken)) is None
+
+
+THREADS = 10
+TRIALS = 20
+
+
+def _race(app, refresh_token: str) -> Counter:
+    """Present one refresh token from THREADS clients at the same moment."""
+    barrier = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    clients = [app.test_client() for _ in range(THREADS)]
+
+    def present(client) -> None:
+        barrier.wait()
+        statuses.append(_refresh(client, refresh_token).status_code)
+
+    threads = [threading.Thread(target=present, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Counter(statuses)
+
+
+def test_concurrent_refreshes_of_one_token_let_exactly_one_through(make_app):
+    app = make_app(migrated=True, LOGIN_RATE_LIMIT="10000 per minute")
+    assert register(app.test_client()).status_code == 201
+    for _ in range(TRIALS):
+        with app.app_context():
+            refresh_token = issue_refresh_token(db.session.scalar(select(User)))
+            db.session.commit()
+        statuses = _race(app, refresh_token)
+        assert statuses == Counter({200: 1, 401: THREADS - 1})
+        # The losers revoked the family: the winner's new token is dead too.
+        with app.app_context():
+            assert (
+                db.session.scalar(select(RefreshToken).where(RefreshToken.revoked_at.is_(None)))
+                is None
+            )
+
+
+NESTED = "[" * 200_000 + "]" * 200_000
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/auth/revoke", "/api/v1/auth/refresh", "/api/v1/auth/token"]
+)
+@pytest.mark.parametrize(
+    "body",
+    [
+        NESTED.encode(),
+        b'{"refresh_token": "\xff\xfe"}',
+        '{"refresh_token": "caf\u00e9"}'.encode("latin-1"),
+        b'{"refresh_token": ',
+        b"",
+        b"NaN",
+        b"1" * 5000,
+    ],
+    ids=["nested", "invalid-utf8", "latin-1", "truncated", "empty", "nan", "huge-number"],
+)
+def test_malformed_json_is_a_400_in_the_api_format(client, path, body):
+    response = client.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "The request could not be understood."}
+
+
+def test_too_many_revocations_get_429(make_app):
+    client = make_app(migrated=True, LOGIN_RATE_LIMIT="3 per minute").test_client()
+    revoke = {"refresh_token": "unknown"}
+    statuses = [client.post("/api/v1/auth/revoke", json=revoke).status_code for _ in range(4)]
+    assert statuses == [204, 204, 204, 429]

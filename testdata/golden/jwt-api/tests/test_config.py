@@ -1,5 +1,7 @@
 """Production refuses to start without its secrets; development works with none."""
 
+import secrets
+
 import pytest
 from flask import Flask
 
@@ -21,11 +23,11 @@ def instance(tmp_path, monkeypatch):
 
 PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "s" * 64,
+    "SECRET_KEY": secrets.token_hex(32),
     "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3",
     "TRUSTED_HOSTS": "app.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "JWT_SECRET_KEY": "j" * 64,
+    "JWT_SECRET_KEY": secrets.token_hex(32),
 }
 
 
@@ -56,8 +58,67 @@ def test_production_is_the_default():
 
 
 def test_production_refuses_a_short_secret_key():
-    with pytest.raises(ConfigError, match="at least 32"):
+    with pytest.raises(ConfigError, match="SECRET_KEY is too weak: production needs at least 32"):
         create_app({**PRODUCTION, "SECRET_KEY": "too-short"})
+
+
+WEAK_SECRETS = {
+    "a placeholder repeated": "changeme" * 4,
+    "one character": "x" * 64,
+    "a short pattern repeated": "abcdefghijklmnop" * 4,
+    "few different characters": "".join(secrets.choice("abcdefgh") for _ in range(64)),
+    "low entropy": "ab" * 20 + "cdefghijkl",
+    "a placeholder word": "replace-this-with-" + secrets.token_hex(16),
+    # 128 random bits, but 32 hex characters estimate below 128: use token_hex(32).
+    "32 hex characters": secrets.token_hex(16),
+}
+STRONG_SECRETS = {
+    "token_hex(32)": secrets.token_hex(32),
+    "token_urlsafe(32)": secrets.token_urlsafe(32),
+}
+SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "JWT_SECRET_KEY")
+
+
+@pytest.mark.parametrize("name", SIGNING_KEYS)
+@pytest.mark.parametrize("weak", WEAK_SECRETS.values(), ids=WEAK_SECRETS.keys())
+def test_production_refuses_weak_signing_keys(name, weak):
+    with pytest.raises(ConfigError, match="too weak") as refused:
+        create_app({**PRODUCTION, name: weak})
+    message = str(refused.value)
+    # The message names the setting and the rule, and never shows the value.
+    assert message.startswith(name)
+    assert "128 bits" in message
+    assert "token_hex(32)" in message
+    assert weak not in message
+
+
+@pytest.mark.parametrize("strong", STRONG_SECRETS.values(), ids=STRONG_SECRETS.keys())
+def test_production_accepts_generated_signing_keys(strong):
+    create_app({**PRODUCTION, "SECRET_KEY": strong, "SECRET_KEY_FALLBACKS": secrets.token_hex(32)})
+
+
+def test_every_fallback_key_is_checked():
+    fallbacks = f"{secrets.token_hex(32)}, {'changeme' * 4}"
+    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS entry 2 is too weak"):
+        create_app({**PRODUCTION, "SECRET_KEY_FALLBACKS": fallbacks})
+
+
+def test_a_fallback_key_must_not_be_the_current_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS entry 1 must differ"):
+        create_app({**PRODUCTION, "SECRET_KEY_FALLBACKS": PRODUCTION["SECRET_KEY"]})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PASSWORD_HASHING_CONCURRENCY", "0", "must be at least 1"),
+        ("PASSWORD_HASHING_CONCURRENCY", "-2", "must be at least 1"),
+        ("PASSWORD_HASHING_WAIT_SECONDS", "-1", "must be 0 or more"),
+    ],
+)
+def test_password_hashing_bounds_must_allow_log_ins(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name} {message}"):
+        create_app({**PRODUCTION, name: value})
 
 
 def test_production_refuses_debug_mode(monkeypatch):
@@ -88,8 +149,9 @@ def test_development_needs_no_servers_and_no_secret(instance):
 
 
 def test_secret_key_fallbacks_allow_rotation():
-    app = create_app({**PRODUCTION, "SECRET_KEY_FALLBACKS": "old-key-1, old-key-2"})
-    assert app.config["SECRET_KEY_FALLBACKS"] == ["old-key-1", "old-key-2"]
+    old_keys = [secrets.token_hex(32), secrets.token_hex(32)]
+    app = create_app({**PRODUCTION, "SECRET_KEY_FALLBACKS": f"{old_keys[0]}, {old_keys[1]}"})
+    assert app.config["SECRET_KEY_FALLBACKS"] == old_keys
 
 
 def test_postgres_urls_use_psycopg3():
@@ -99,10 +161,70 @@ def test_postgres_urls_use_psycopg3():
 
 
 def test_production_refuses_a_short_jwt_secret():
-    with pytest.raises(ConfigError, match="JWT_SECRET_KEY must be at least 32"):
+    with pytest.raises(ConfigError, match="JWT_SECRET_KEY is too weak"):
         create_app({**PRODUCTION, "JWT_SECRET_KEY": "short"})
 
 
 def test_production_refuses_a_jwt_secret_equal_to_the_secret_key():
     with pytest.raises(ConfigError, match="must differ"):
         create_app({**PRODUCTION, "JWT_SECRET_KEY": PRODUCTION["SECRET_KEY"]})
+
+
+def _refused_for_tls(environ: dict[str, str], name: str) -> str:
+    with pytest.raises(ConfigError, match=f"{name} names a server on another machine") as refused:
+        create_app(environ)
+    message = str(refused.value)
+    assert "BACKEND_TLS=private-network" in message
+    # The URL may hold a password: never in the message.
+    assert "hunter2" not in message
+    return message
+
+
+def test_backend_tls_mode_is_checked():
+    with pytest.raises(ConfigError, match="BACKEND_TLS must be one of required, private-network"):
+        create_app({**PRODUCTION, "BACKEND_TLS": "off"})
+
+
+@pytest.mark.parametrize("query", ["", "?sslmode=require", "?sslmode=verify-ca", "?sslmode=prefer"])
+def test_production_needs_verified_tls_to_a_remote_postgres(query):
+    url = "postgresql://app:hunter2@db.example.com:5432/app" + query
+    message = _refused_for_tls({**PRODUCTION, "DATABASE_URL": url}, "DATABASE_URL")
+    assert "sslmode=verify-full" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "extra"),
+    [
+        ("postgresql://app:hunter2@db.example.com/app?sslmode=verify-full&sslrootcert=system", {}),
+        ("postgresql://app:hunter2@127.0.0.1:5432/app", {}),
+        ("postgresql://app:hunter2@localhost/app", {}),
+        ("postgresql://app:hunter2@[::1]/app", {}),
+        ("postgresql://app:hunter2@db:5432/app", {"BACKEND_TLS": "private-network"}),
+    ],
+)
+def test_postgres_without_tls_only_on_loopback_or_a_declared_private_network(url, extra):
+    create_app({**PRODUCTION, "DATABASE_URL": url, **extra})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:hunter2@cache.example.com:6379/0",
+        "rediss://:hunter2@cache.example.com:6379/0?ssl_cert_reqs=none",
+        "rediss://:hunter2@cache.example.com:6379/0?ssl_check_hostname=false",
+    ],
+)
+def test_production_needs_verified_tls_to_a_remote_redis(url):
+    _refused_for_tls({**PRODUCTION, "REDIS_URL": url}, "REDIS_URL")
+
+
+@pytest.mark.parametrize(
+    ("url", "extra"),
+    [
+        ("rediss://:hunter2@cache.example.com:6379/0", {}),
+        ("redis://:hunter2@127.0.0.1:6379/0", {}),
+        ("redis://:hunter2@cache:6379/0", {"BACKEND_TLS": "private-network"}),
+    ],
+)
+def test_redis_without_tls_only_on_loopback_or_a_declared_private_network(url, extra):
+    create_app({**PRODUCTION, "REDIS_URL": url, **extra})

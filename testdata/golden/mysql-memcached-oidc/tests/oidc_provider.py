@@ -71,6 +71,8 @@ class StubProvider:
         self.user: dict = {}
         self.tamper: str | None = None
         self.offers_end_session = True
+        # What the discovery document says the issuer is, when not the truth.
+        self.discovery_issuer: str | None = None
         self.authorize_requests: list[dict] = []
         self.token_requests: list[dict] = []
         self.logout_requests: list[dict] = []
@@ -86,6 +88,7 @@ class StubProvider:
         }
         self.tamper = None
         self.offers_end_session = True
+        self.discovery_issuer = None
         self.authorize_requests.clear()
         self.token_requests.clear()
         self.logout_requests.clear()
@@ -150,7 +153,7 @@ class StubProvider:
         @app.get("/.well-known/openid-configuration")
         def discovery():
             document = {
-                "issuer": self.issuer,
+                "issuer": self.discovery_issuer or self.issuer,
                 "authorization_endpoint": self.issuer + "/authorize",
                 "token_endpoint": self.issuer + "/token",
                 "jwks_uri": self.issuer + "/jwks",

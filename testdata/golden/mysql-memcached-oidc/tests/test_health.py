@@ -29,6 +29,21 @@ def test_readyz_when_everything_is_up(client):
     assert body["checks"]["database"] == "ok"
 
 
+def test_readyz_is_refused_through_a_proxy(make_app, environ):
+    # Every proxy in front (Caddy, nginx, the ingress controller) sets
+    # X-Forwarded-For; the orchestrator's probe comes without it. Behind the
+    # proxy (ProxyFix) the header is still seen.
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=203.0.113.9"}
+    for proxies in ("0", "1"):
+        client = make_app({**environ, "FORWARDED_PROXIES": proxies}).test_client()
+        for name, value in forwarded.items():
+            response = client.get("/readyz", headers={name: value})
+            assert response.status_code == 404, (proxies, name)
+            assert b"checks" not in response.get_data()
+        # Liveness stays answered for a proxy's own health checks.
+        assert client.get("/healthz", headers=forwarded).status_code == 200
+
+
 def _unreachable_database(tmp_path) -> str:
     if os.environ.get("DATABASE_URL"):
         # Nothing listens on port 1 of the loopback address.

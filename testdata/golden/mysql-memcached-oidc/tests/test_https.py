@@ -32,3 +32,23 @@ def test_probes_answer_over_plain_http(make_app):
 def test_the_redirect_can_be_switched_off(make_app):
     client = make_app(HTTPS_REDIRECT=False).test_client()
     assert client.get("/", base_url="http://localhost").status_code == 200
+
+
+def test_the_api_refuses_plain_http_without_a_redirect(make_app):
+    # A bearer token sent over plain HTTP has already crossed the network in
+    # clear: the client must learn it, not be sent on to HTTPS with it again.
+    client = make_app(HTTPS_REDIRECT=True).test_client()
+    for method in (client.get, client.post):
+        response = method(
+            "/api/v1/me", base_url="http://localhost", headers={"Authorization": "Bearer leaked"}
+        )
+        assert response.status_code == 403
+        assert "Location" not in response.headers
+        assert "HTTPS only" in response.get_json()["error"]
+
+
+def test_the_api_is_served_over_https(make_app):
+    client = make_app(HTTPS_REDIRECT=True).test_client()
+    response = client.get("/api/v1/no-such-route", base_url="https://localhost")
+    assert response.status_code == 404
+    assert response.is_json

@@ -2,10 +2,12 @@
 checked, ID token validated against the provider's keys, local user record
 created then updated, log-out clears the session and ends the provider's."""
 
+from urllib.parse import quote
+
 import pytest
 import requests
 from joserfc import jwt
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from staff_portal.extensions import db
 from staff_portal.models import User
@@ -183,3 +185,52 @@ def test_an_unreachable_provider_gets_a_clear_503(make_app, environ, caplog):
     assert response.status_code == 503
     assert "cannot be reached" in response.get_data(as_text=True)
     assert "login_provider_unreachable" in [getattr(r, "event", None) for r in caplog.records]
+
+
+def test_the_nonce_has_at_least_128_bits(client, provider):
+    nonce = query_of(start(client))["nonce"]
+    # URL-safe base64: 6 bits a character.
+    assert len(nonce) * 6 >= 128
+
+
+@pytest.mark.parametrize(
+    "issuer", ["https://evil.example", "{issuer}/", "{issuer}/other", "{issuer_upper}"]
+)
+def test_a_discovery_document_naming_another_issuer_is_refused(client, provider, caplog, issuer):
+    provider.discovery_issuer = issuer.format(
+        issuer=provider.issuer, issuer_upper=provider.issuer.upper()
+    )
+    response = client.get("/auth/login")
+    assert response.status_code == 503
+    assert "misconfigured" in response.get_data(as_text=True)
+    assert provider.authorize_requests == []
+    events = [getattr(r, "event", None) for r in caplog.records]
+    assert "login_provider_misconfigured" in events
+    # Once the provider is right again, log-in works.
+    provider.discovery_issuer = None
+    assert sign_in(client).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/account\x00", "/account\r\nSet-Cookie: x=1", "/acc\tount", "/account\u2028", "/a b"],
+)
+def test_control_characters_in_next_are_ignored(client, provider, target):
+    response = sign_in(client, "?next=" + quote(target))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+def test_a_deleted_accounts_session_opens_nothing(app, provider):
+    old = app.test_client()
+    sign_in(old)
+    assert old.get("/account").status_code == 200
+    with app.app_context():
+        db.session.execute(delete(User))
+        db.session.commit()
+    provider.user.update(sub="user-2", email="grace@example.com", name="Grace Hopper")
+    newcomer = app.test_client()
+    sign_in(newcomer)
+    assert "Grace Hopper" in newcomer.get("/account").get_data(as_text=True)
+    # The old session must not open the account created after it.
+    assert old.get("/account").status_code == 302

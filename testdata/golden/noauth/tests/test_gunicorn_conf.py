@@ -43,9 +43,11 @@ def test_workers_are_recycled(conf):
 def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:9000")
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "50")
     conf = runpy.run_path(str(CONF))
     assert conf["bind"] == "127.0.0.1:9000"
     assert conf["workers"] == 3
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (50, 5)
 
 
 def test_gunicorn_accepts_the_config_and_loads_the_app(tmp_path, environ):

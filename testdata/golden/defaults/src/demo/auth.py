@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -56,10 +58,17 @@ class LoginForm(FlaskForm):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_user_id: str) -> User | None:
+    """The account of a session's user id (User.get_id): the id finds the
+    account and its auth_key must match, so a session outlives neither the
+    account nor a change of its key."""
+    user_id, _, auth_key = session_user_id.partition(":")
+    if not user_id.isdigit() or not auth_key:
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.auth_key, auth_key):
+        return None
+    return user
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -114,7 +123,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    user_id = current_user.get_id()
+    # The id only: get_id() carries the account's auth_key, which stays out of logs.
+    user_id = current_user.id if current_user.is_authenticated else None
     logout_user()
     end_session()
     if user_id is not None:

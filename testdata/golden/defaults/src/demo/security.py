@@ -1,10 +1,17 @@
-"""HTTPS only, bounded request bodies, and security headers on every response."""
+"""HTTPS only, bounded request bodies, HMAC-SHA256 signatures, and security
+headers on every response."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import io
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from flask import Flask, Response, abort, current_app, redirect, request
+import flask_wtf.csrf
+from flask import Flask, Response, abort, current_app, jsonify, redirect, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 
 def content_security_policy(form_targets: Iterable[str] = ()) -> str:
@@ -69,7 +76,14 @@ _REMOVED_HEADERS = frozenset({"server", "x-powered-by"})
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 
 
-def redirect_to_https() -> Response | None:
+API_PREFIX = "/api/"
+PLAIN_HTTP_API_ERROR = (
+    "This API answers over HTTPS only. This request went over plain HTTP: "
+    "treat any token or password it carried as exposed."
+)
+
+
+def redirect_to_https() -> Response | tuple[Response, int] | None:
     """Send plain-HTTP requests to the same URL over HTTPS (308 keeps the method).
 
     Behind a TLS-terminating proxy the request only counts as HTTPS when
@@ -79,9 +93,56 @@ def redirect_to_https() -> Response | None:
         return None
     if request.path in PROBE_PATHS:
         return None
+    if request.path.startswith(API_PREFIX):
+        # A redirect would make API clients resend their bearer token over
+        # HTTPS without noticing it already crossed the network in clear.
+        return jsonify(error=PLAIN_HTTP_API_ERROR), 403
     # request.url checks the Host header against TRUSTED_HOSTS first, so the
     # redirect can only point at a host this app serves.
     return redirect("https://" + request.url.removeprefix("http://"), code=308)
+
+
+class ChunkedBodyLimit:
+    """WSGI middleware: a body sent without Content-Length (chunked) is read
+    here, at most MAX_CONTENT_LENGTH + 1 bytes, and handed on with its length.
+    An oversized one is announced as too long and not passed on, so
+    refuse_oversized_bodies answers 413 before any view runs; Werkzeug alone
+    would cut such a body short when a view reads it."""
+
+    def __init__(self, wsgi_app: Callable[..., Any], app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        limit = self.app.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and _announces_no_length(environ):
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            # From here on the body is a plain one of known length (Werkzeug
+            # ignores Content-Length while Transfer-Encoding says chunked).
+            del environ["HTTP_TRANSFER_ENCODING"]
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ["wsgi.input"] = io.BytesIO(b"" if len(body) > limit else body)
+        return self.wsgi_app(environ, start_response)
+
+
+def _announces_no_length(environ: dict[str, Any]) -> bool:
+    return (
+        not environ.get("CONTENT_LENGTH")
+        and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    )
+
+
+def _read_at_most(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes; a server's chunked input may return fewer per read."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        part = stream.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
 
 
 def refuse_oversized_bodies() -> None:
@@ -89,6 +150,27 @@ def refuse_oversized_bodies() -> None:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if limit is not None and (request.content_length or 0) > limit:
         abort(413)
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, signed with HMAC-SHA256 rather than
+    Flask's default SHA-1. Cookies signed with SHA-1 are not accepted: their
+    holders start a new session once."""
+
+    digest_method = staticmethod(hashlib.sha256)
+
+
+class Sha256TimedSerializer(URLSafeTimedSerializer):
+    """itsdangerous' timed serializer with HMAC-SHA256 (its default is SHA-1)."""
+
+    def __init__(self, secret_key: Any, salt: Any = b"itsdangerous", **kwargs: Any) -> None:
+        kwargs.setdefault("signer_kwargs", {"digest_method": hashlib.sha256})
+        super().__init__(secret_key, salt, **kwargs)
+
+
+# Flask-WTF signs CSRF tokens with the serializer it imports, and has no
+# setting for the digest: give it the SHA-256 one (tests/test_csrf.py checks).
+flask_wtf.csrf.URLSafeTimedSerializer = Sha256TimedSerializer
 
 
 def set_security_headers(response: Response) -> Response:
@@ -109,6 +191,10 @@ def set_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        # No server-side sessions configured: Flask's cookie sessions, on SHA-256.
+        app.session_interface = SignedCookieSessions()
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app)
     app.extensions["security_headers"] = _header_items(app.config["CSP_FORM_TARGETS"])
     app.before_request(redirect_to_https)
     app.before_request(refuse_oversized_bodies)

@@ -51,8 +51,8 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index(op.f("ix_refresh_tokens_user_id"), table_name="refresh_tokens")
-    op.drop_index(op.f("ix_refresh_tokens_family"), table_name="refresh_tokens")
+    # Dropping the table drops its indexes; MySQL refuses to drop the
+    # foreign key's index on its own.
     op.drop_table("refresh_tokens")
     op.drop_index(op.f("ix_users_email"), table_name="users")
     op.drop_table("users")

@@ -49,9 +49,19 @@ def require_json_bodies():
         abort(415)
 
 
+def _json_body() -> object:
+    """The parsed JSON body, or None when it is not JSON. Flask's silent
+    parsing swallows ValueError (bad syntax, invalid UTF-8) but not the
+    RecursionError of deeply nested arrays, which must be a 400 too."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def _fields(*names: str) -> dict[str, str]:
     """The named string fields of the JSON body, or 400."""
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         abort(400)
     values = {name: body.get(name) for name in names}
@@ -68,8 +78,8 @@ def _unauthorized(error: str = "invalid_token"):
     return response
 
 
-def _token_response(user_id: int, refresh_token: str):
-    access_token, expires_in = create_access_token(user_id)
+def _token_response(user: User, refresh_token: str):
+    access_token, expires_in = create_access_token(user)
     return jsonify(
         access_token=access_token,
         # The token type of RFC 6750, not a password.
@@ -89,16 +99,12 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized("invalid_request")
         try:
-            user_id = verify_access_token(token.strip())
+            g.user = verify_access_token(token.strip())
         except RejectedTokenError as refused:
             current_app.logger.warning(
                 "access token refused", extra={"event": "token_refused", "reason": str(refused)}
             )
             return _unauthorized()
-        user = db.session.get(User, user_id)
-        if user is None:
-            return _unauthorized()
-        g.user = user
         return view(*args, **kwargs)
 
     return wrapper
@@ -141,10 +147,10 @@ def token():
     elif verify_password(user.password_hash, password):
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        refresh_token = issue_refresh_token(user.id)
+        refresh_token = issue_refresh_token(user)
         db.session.commit()
         current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
-        return _token_response(user.id, refresh_token)
+        return _token_response(user, refresh_token)
     current_app.logger.warning("log-in failed", extra={"event": "login_failed"})
     return _unauthorized("invalid_grant")
 
@@ -154,17 +160,18 @@ def token():
 def refresh():
     presented = _fields("refresh_token")["refresh_token"]
     try:
-        user_id, following = rotate_refresh_token(presented)
+        user, following = rotate_refresh_token(presented)
     except RejectedTokenError as refused:
         current_app.logger.warning(
             "refresh refused", extra={"event": "refresh_refused", "reason": str(refused)}
         )
         return _unauthorized("invalid_grant")
-    current_app.logger.info("tokens refreshed", extra={"event": "refresh", "user_id": user_id})
-    return _token_response(user_id, following)
+    current_app.logger.info("tokens refreshed", extra={"event": "refresh", "user_id": user.id})
+    return _token_response(user, following)
 
 
 @bp.post("/auth/revoke")
+@limiter.limit(login_rate_limit)
 def revoke():
     revoke_refresh_token(_fields("refresh_token")["refresh_token"])
     current_app.logger.info("refresh token revoked", extra={"event": "logout"})

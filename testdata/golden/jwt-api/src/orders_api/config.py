@@ -7,15 +7,44 @@ without the secrets and addresses it needs.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
+# What production asks of every signing key, stated in full in WEAK_SECRET_RULE.
+MIN_SECRET_BITS = 128
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+PLACEHOLDER_WORDS = (
+    "change",
+    "default",
+    "example",
+    "password",
+    "placeholder",
+    "replace",
+    "sample",
+    "secret",
+)
+WEAK_SECRET_RULE = (
+    f"at least {MIN_SECRET_KEY_LENGTH} characters, at least {MIN_SECRET_DISTINCT_CHARACTERS} "
+    f"different ones, an estimated {MIN_SECRET_BITS} bits of entropy (length times the "
+    "Shannon entropy of its characters), not one shorter string repeated, and none of the "
+    f"words {', '.join(PLACEHOLDER_WORDS)}; for example the output of "
+    'python -c "import secrets; print(secrets.token_hex(32))"'
+)
 LOG_FORMATS = ("json", "text")
+# How production reaches its database and cache servers: "required" means TLS
+# with certificate and host-name checks for every server not on this machine;
+# "private-network" is the operator's statement that nothing else can reach
+# the network between the app and those servers.
+BACKEND_TLS_MODES = ("required", "private-network")
 
 
 class ConfigError(RuntimeError):
@@ -122,6 +151,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "REDIS_URL": environ.get("REDIS_URL", ""),
         # Origins besides this one that a form may lead to (the CSP form-action).
         "CSP_FORM_TARGETS": [],
+        "BACKEND_TLS": _choice(environ, "BACKEND_TLS", BACKEND_TLS_MODES, "required"),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO").upper(),
         # JSON lines for log collectors; readable lines for a developer.
         "LOG_FORMAT": _choice(
@@ -132,6 +162,11 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         {
             "PASSWORD_MIN_LENGTH": _int(environ, "PASSWORD_MIN_LENGTH", 12),
             "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+            # Password hashes running at once per worker process (64 MiB each,
+            # sized with the memory limit of the deployment), and how long a
+            # log-in waits for one before it gets 503 (passwords.py).
+            "PASSWORD_HASHING_CONCURRENCY": _int(environ, "PASSWORD_HASHING_CONCURRENCY", 1),
+            "PASSWORD_HASHING_WAIT_SECONDS": _int(environ, "PASSWORD_HASHING_WAIT_SECONDS", 1),
         }
     )
     jwt_secret = environ.get("JWT_SECRET_KEY", "")
@@ -155,6 +190,18 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
     """Refuse configurations that are unsafe for the selected APP_ENV."""
     if settings["APP_ENV"] == "production":
         _validate_production(settings)
+    if settings["PASSWORD_HASHING_CONCURRENCY"] < 1:
+        # Zero would refuse every log-in; the bound is per worker, so one is
+        # the least that works.
+        raise ConfigError(
+            "PASSWORD_HASHING_CONCURRENCY must be at least 1; "
+            f"got {settings['PASSWORD_HASHING_CONCURRENCY']}"
+        )
+    if settings["PASSWORD_HASHING_WAIT_SECONDS"] < 0:
+        raise ConfigError(
+            "PASSWORD_HASHING_WAIT_SECONDS must be 0 or more; "
+            f"got {settings['PASSWORD_HASHING_WAIT_SECONDS']}"
+        )
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:
@@ -175,9 +222,99 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
             + ", ".join(missing)
             + " (set them in the environment; see .env.example)"
         )
-    if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
-    if len(settings["JWT_SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(f"JWT_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
-    if settings["JWT_SECRET_KEY"] == settings["SECRET_KEY"]:
-        raise ConfigError("JWT_SECRET_KEY must differ from SECRET_KEY")
+    _validate_signing_keys(settings)
+    if settings["BACKEND_TLS"] == "required":
+        _validate_backend_tls(settings)
+
+
+def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
+    """Every key that signs sessions, CSRF tokens or access tokens must be strong.
+    Messages name the setting, never the value."""
+    _require_strong_secret("SECRET_KEY", settings["SECRET_KEY"])
+    for position, fallback in enumerate(settings["SECRET_KEY_FALLBACKS"], start=1):
+        name = f"SECRET_KEY_FALLBACKS entry {position}"
+        _require_strong_secret(name, fallback)
+        if fallback == settings["SECRET_KEY"]:
+            raise ConfigError(f"{name} must differ from SECRET_KEY (it lists previous keys only)")
+    _require_strong_secret("JWT_SECRET_KEY", settings["JWT_SECRET_KEY"])
+    if settings["JWT_SECRET_KEY"] in (settings["SECRET_KEY"], *settings["SECRET_KEY_FALLBACKS"]):
+        raise ConfigError("JWT_SECRET_KEY must differ from SECRET_KEY and its fallbacks")
+
+
+def _require_strong_secret(name: str, value: str) -> None:
+    if not is_strong_secret(value):
+        raise ConfigError(f"{name} is too weak: production needs {WEAK_SECRET_RULE}")
+
+
+def is_strong_secret(value: str) -> bool:
+    """The production rule for signing keys (see WEAK_SECRET_RULE)."""
+    lowered = value.lower()
+    return (
+        len(value) >= MIN_SECRET_KEY_LENGTH
+        and len(set(value)) >= MIN_SECRET_DISTINCT_CHARACTERS
+        and estimated_entropy_bits(value) >= MIN_SECRET_BITS
+        # A string is a repetition of a shorter one exactly when it occurs
+        # inside itself doubled, other than at the start and the middle.
+        and value not in (value + value)[1:-1]
+        and not any(word in lowered for word in PLACEHOLDER_WORDS)
+    )
+
+
+def estimated_entropy_bits(value: str) -> float:
+    """Length times the Shannon entropy of the value's character frequencies."""
+    counts = Counter(value).values()
+    total = len(value)
+    return -sum(count * math.log2(count / total) for count in counts)
+
+
+def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
+    """Every server not on this machine is reached over verified TLS.
+    Messages name the setting, never the URL (it may hold a password)."""
+    database = urlsplit(settings["SQLALCHEMY_DATABASE_URI"])
+    if database.scheme.startswith(("postgres", "mysql", "mariadb")) and not is_local(
+        database.hostname
+    ):
+        _require_tls("DATABASE_URL", _database_tls_problem(database.query))
+    cache = urlsplit(settings["REDIS_URL"])
+    if cache.scheme != "unix" and not is_local(cache.hostname):
+        _require_tls("REDIS_URL", _redis_tls_problem(cache.scheme, cache.query))
+
+
+def is_local(host: str | None) -> bool:
+    """Loopback, or no host at all (a Unix socket)."""
+    host = (host or "").strip("[]")
+    if not host or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _require_tls(name: str, problem: str | None) -> None:
+    if problem:
+        raise ConfigError(
+            f"{name} names a server on another machine without verified TLS: {problem}; "
+            "or, if only this app's private network can reach it, set "
+            "BACKEND_TLS=private-network"
+        )
+
+
+def _database_tls_problem(query: str) -> str | None:
+    if parse_qs(query).get("sslmode") != ["verify-full"]:
+        return (
+            "add sslmode=verify-full and sslrootcert=system (or the path of your CA's "
+            "certificate) to its query string"
+        )
+    return None
+
+
+def _redis_tls_problem(scheme: str, query: str) -> str | None:
+    if scheme != "rediss":
+        return "use a rediss:// URL"
+    params = parse_qs(query)
+    if params.get("ssl_cert_reqs", ["required"]) != ["required"] or params.get(
+        "ssl_check_hostname", ["true"]
+    )[0].lower() in ("false", "0", "no", "off"):
+        return "remove ssl_cert_reqs and ssl_check_hostname from its query string"
+    return None

@@ -15,6 +15,7 @@ MESSAGES = {
     415: "That content type is not accepted here.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side.",
+    503: "The server is busy. Please try again in a moment.",
 }
 
 
@@ -25,8 +26,15 @@ def _page(code: int) -> tuple[str | Response, int]:
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def handle_http_error(error: HTTPException) -> tuple[str | Response, int]:
-    return _page(error.code or 500)
+def handle_http_error(
+    error: HTTPException,
+) -> tuple[str | Response, int] | tuple[str | Response, int, dict[str, str]]:
+    page = _page(error.code or 500)
+    # Keep the one header that tells a client when to come back (503, 429).
+    retry_after = dict(error.get_headers()).get("Retry-After")
+    if retry_after:
+        return (*page, {"Retry-After": retry_after})
+    return page
 
 
 def handle_unexpected_error(error: Exception) -> tuple[str | Response, int]:

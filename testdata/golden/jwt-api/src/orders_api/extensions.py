@@ -15,8 +15,10 @@ from flask_wtf.csrf import CSRFProtect
 from redis import Redis
 from sqlalchemy import MetaData
 
+from . import ratelimit_store
 from .about import PROJECT_NAME
 from .cache import LocalCache, RedisCache
+from .cache_sessions import AnonymousCookieSessions
 
 # Deterministic constraint names, so migrations can drop and alter them on
 # every database.
@@ -74,6 +76,8 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("SESSION_KEY_PREFIX", f"{PROJECT_NAME}:session:")
         app.config.setdefault("SESSION_PERMANENT", True)
         Session(app)
+        # Only sessions holding more than a CSRF token are stored in Redis.
+        app.session_interface = AnonymousCookieSessions(app.session_interface, app)
         app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
         app.config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2}
@@ -81,9 +85,18 @@ def init_app(app: Flask) -> None:
     else:
         # Development without Redis: a per-process cache and signed-cookie sessions.
         app.extensions["cache"] = LocalCache()
-    # Without a shared store, rate limits are counted per process.
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # Without a cache server, production counts in a SQLite file that every
+    # worker of this server shares, so recycling a worker or spreading requests
+    # over workers resets no limit; development and tests count per process.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI",
+        ratelimit_store.default_uri(PROJECT_NAME)
+        if app.config["APP_ENV"] == "production"
+        else "memory://",
+    )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", PROJECT_NAME)
+    # Said for every app: the one limiter would otherwise keep the last app's choice.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
 
@@ -95,8 +108,11 @@ def skip_idle_rate_limit_check(app: Flask) -> None:
     application and blueprint limits; with none of those it would look up, on
     every request, limits that do not exist (about a quarter of the time of a
     page). Add any of them and the hook stays. Call after every blueprint is
-    registered.
+    registered. With RATELIMIT_ENABLED=False the hook was never added.
     """
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit not in hooks:
+        return
     manager = limiter.limit_manager
     if (
         manager.default_limits
@@ -104,4 +120,4 @@ def skip_idle_rate_limit_check(app: Flask) -> None:
         or any(manager.blueprint_limits(app, name) for name in app.blueprints)
     ):
         return
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks.remove(limiter._check_request_limit)

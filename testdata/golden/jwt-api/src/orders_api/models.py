@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy import DateTime, Engine, ForeignKey, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 
 
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite ignores foreign keys unless told otherwise on each connection;
+    without this, deleting a user would leave its refresh tokens behind."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def new_auth_key() -> str:
+    """A random value that ties tokens to one account: the id alone is not
+    enough, as a deleted account's id could be handed to the next one."""
+    return secrets.token_urlsafe(32)
+
+
 class User(db.Model):
     __tablename__ = "users"
+    # SQLite would otherwise hand a deleted account's id to the next one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased (see api.normalize_email) so look-ups are exact.
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # In every access token and refresh token; a new one ends them all.
+    auth_key: Mapped[str] = mapped_column(String(64), default=new_auth_key)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -27,9 +50,12 @@ class RefreshToken(db.Model):
     stolen, and the whole family is revoked."""
 
     __tablename__ = "refresh_tokens"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The user's auth_key when the token was issued: it must still match.
+    auth_key: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     family: Mapped[str] = mapped_column(String(32), index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

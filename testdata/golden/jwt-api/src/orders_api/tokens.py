@@ -3,12 +3,14 @@ Refresh tokens: random, stored only as a digest, rotated at every use.
 
 The verifier accepts exactly one algorithm, so a token that names another
 one ("none", or RS256 to confuse the key type) is refused before any
-signature check. Issuer, audience, expiry and subject are required claims.
+signature check. Issuer, audience, expiry, subject and the user's auth_key
+are required claims.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -18,26 +20,28 @@ from sqlalchemy import select, update
 
 from .about import PROJECT_NAME
 from .extensions import db
-from .models import RefreshToken
+from .models import RefreshToken, User
 
 ALGORITHM = "HS256"
 ISSUER = PROJECT_NAME
 AUDIENCE = f"{PROJECT_NAME}-api"
-REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "auth_key"]
 
 
 class RejectedTokenError(Exception):
     """The token is not acceptable; the message says why, for the log only."""
 
 
-def create_access_token(user_id: int) -> tuple[str, int]:
+def create_access_token(user: User) -> tuple[str, int]:
     """Return a signed access token for the user and its lifetime in seconds."""
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=current_app.config["JWT_ACCESS_MINUTES"])
     claims = {
         "iss": ISSUER,
         "aud": AUDIENCE,
-        "sub": str(user_id),
+        "sub": str(user.id),
+        # Binds the token to this account, not just to its id.
+        "auth_key": user.auth_key,
         "iat": now,
         "nbf": now,
         "exp": now + lifetime,
@@ -47,8 +51,16 @@ def create_access_token(user_id: int) -> tuple[str, int]:
     return token, int(lifetime.total_seconds())
 
 
-def verify_access_token(token: str) -> int:
-    """Return the user id of a valid access token, or raise RejectedTokenError."""
+def _same_key(user: User | None, auth_key: object) -> bool:
+    return (
+        user is not None
+        and isinstance(auth_key, str)
+        and hmac.compare_digest(user.auth_key, auth_key)
+    )
+
+
+def verify_access_token(token: str) -> User:
+    """Return the user of a valid access token, or raise RejectedTokenError."""
     try:
         claims = jwt.decode(
             token,
@@ -63,7 +75,11 @@ def verify_access_token(token: str) -> int:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.isdigit():
         raise RejectedTokenError("malformed subject")
-    return int(subject)
+    user = db.session.get(User, int(subject))
+    if not _same_key(user, claims["auth_key"]):
+        # The account is gone, or its key changed since the token was issued.
+        raise RejectedTokenError("no such account")
+    return user
 
 
 def _digest(token: str) -> str:
@@ -75,13 +91,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def issue_refresh_token(user_id: int, family: str | None = None) -> str:
+def issue_refresh_token(user: User, family: str | None = None) -> str:
     """Add a new refresh token to the session (the caller commits)."""
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(days=current_app.config["JWT_REFRESH_DAYS"])
     db.session.add(
         RefreshToken(
-            user_id=user_id,
+            user_id=user.id,
+            auth_key=user.auth_key,
             token_hash=_digest(token),
             family=family or secrets.token_hex(16),
             expires_at=datetime.now(UTC) + lifetime,
@@ -98,25 +115,42 @@ def _revoke_family(family: str) -> None:
     )
 
 
-def rotate_refresh_token(token: str) -> tuple[int, str]:
-    """Spend a refresh token: return its user id and the next token.
-    A token used twice revokes its whole family (it was copied)."""
+def _spend(record: RefreshToken) -> bool:
+    """Mark the token used, in one conditional write: of any number of
+    concurrent requests presenting it, exactly one sees a row change."""
+    spent = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == record.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    return spent.rowcount == 1
+
+
+def rotate_refresh_token(token: str) -> tuple[User, str]:
+    """Spend a refresh token: return its user and the next token.
+    A token used twice, even by two requests at the same moment, revokes its
+    whole family (it was copied)."""
     record = db.session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == _digest(token)).with_for_update()
+        select(RefreshToken).where(RefreshToken.token_hash == _digest(token))
     )
     if record is None:
         raise RejectedTokenError("unknown refresh token")
-    if record.revoked_at is not None:
-        _revoke_family(record.family)
-        db.session.commit()
-        raise RejectedTokenError("refresh token reused; family revoked")
+    family, user_id, auth_key = record.family, record.user_id, record.auth_key
     if _aware(record.expires_at) <= datetime.now(UTC):
         db.session.rollback()
         raise RejectedTokenError("refresh token expired")
-    record.revoked_at = datetime.now(UTC)
-    following = issue_refresh_token(record.user_id, record.family)
+    user = db.session.get(User, user_id)
+    if not _same_key(user, auth_key):
+        db.session.rollback()
+        raise RejectedTokenError("no such account")
+    if not _spend(record):
+        _revoke_family(family)
+        db.session.commit()
+        raise RejectedTokenError("refresh token reused; family revoked")
+    following = issue_refresh_token(user, family)
     db.session.commit()
-    return record.user_id, following
+    return user, following
 
 
 def revoke_refresh_token(token: str) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
+import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -35,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .extensions import db, limiter, login_manager
 from .models import User
+from .oidc import ProviderMetadataError
 from .sessions import end_session, renew_session, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -54,10 +57,17 @@ def login_rate_limit() -> str:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_user_id: str) -> User | None:
+    """The account of a session's user id (User.get_id): the id finds the
+    account and its auth_key must match, so a session outlives neither the
+    account nor a change of its key."""
+    user_id, _, auth_key = session_user_id.partition(":")
+    if not user_id.isdigit() or not auth_key:
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.auth_key, auth_key):
+        return None
+    return user
 
 
 def _id_token_algorithm(id_token: str) -> str | None:
@@ -123,8 +133,18 @@ def login():
     session[NEXT_KEY] = safe_next(request.args.get("next"))
     try:
         return current_app.extensions["oidc"].authorize_redirect(
-            url_for("auth.callback", _external=True)
+            url_for("auth.callback", _external=True),
+            # 256 bits; Authlib's own nonce has about 119.
+            nonce=secrets.token_urlsafe(32),
         )
+    except ProviderMetadataError as error:
+        current_app.logger.error(
+            "identity provider refused: %s",
+            error,
+            extra={"event": "login_provider_misconfigured"},
+        )
+        flash("The sign-in service is misconfigured. Please try again later.", "error")
+        return render_template("auth/failed.html"), 503
     except (requests.RequestException, ValueError) as error:
         # Discovery failed: the provider is down or OIDC_ISSUER points nowhere.
         current_app.logger.warning(
@@ -187,7 +207,8 @@ def _provider_logout_url(id_token: str | None) -> str | None:
 
 @bp.post("/logout")
 def logout():
-    user_id = current_user.get_id()
+    # The id only: get_id() carries the account's auth_key, which stays out of logs.
+    user_id = current_user.id if current_user.is_authenticated else None
     provider_logout = _provider_logout_url(session.get(LOGOUT_HINT_KEY))
     logout_user()
     end_session()

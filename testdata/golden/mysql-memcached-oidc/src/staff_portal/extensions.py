@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import ssl
 import weakref
+from typing import Any
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
@@ -18,8 +20,11 @@ from pymemcache.client.base import PooledClient
 from pymemcache.client.hash import HashClient
 from sqlalchemy import MetaData
 
+from . import ratelimit_store
 from .about import PROJECT_NAME
 from .cache import LocalCache, MemcachedCache
+from .cache_sessions import AnonymousCookieSessions
+from .oidc import DISCOVERY_PATH, IssuerCheckedClient
 
 # Deterministic constraint names, so migrations can drop and alter them on
 # every database.
@@ -62,11 +67,19 @@ login_manager.login_message_category = "info"
 MEMCACHED_TIMEOUTS = {"connect_timeout": 2, "timeout": 2}
 
 
-def memcached_client(servers: list[str]) -> PooledClient | HashClient:
+def memcached_options(tls: bool) -> dict[str, Any]:
+    """Client options: bounded timeouts, and with MEMCACHED_TLS a TLS context
+    that checks the server's certificate and host name (ssl's defaults)."""
+    if tls:
+        return {**MEMCACHED_TIMEOUTS, "tls_context": ssl.create_default_context()}
+    return dict(MEMCACHED_TIMEOUTS)
+
+
+def memcached_client(servers: list[str], tls: bool = False) -> PooledClient | HashClient:
     """A thread-safe client; several servers share the keys by consistent hashing."""
     if len(servers) == 1:
-        return PooledClient(servers[0], **MEMCACHED_TIMEOUTS)
-    return HashClient(servers, use_pooling=True, **MEMCACHED_TIMEOUTS)
+        return PooledClient(servers[0], **memcached_options(tls))
+    return HashClient(servers, use_pooling=True, **memcached_options(tls))
 
 
 def init_app(app: Flask) -> None:
@@ -77,7 +90,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     servers = app.config["MEMCACHED_SERVERS"]
     if servers:
-        client = memcached_client(servers)
+        client = memcached_client(servers, app.config["MEMCACHED_TLS"])
         app.extensions["memcached"] = client
         app.extensions["cache"] = MemcachedCache(client)
         # Server-side sessions: the cookie holds only a random id, so log-out
@@ -87,14 +100,27 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("SESSION_KEY_PREFIX", f"{PROJECT_NAME}:session:")
         app.config.setdefault("SESSION_PERMANENT", True)
         Session(app)
+        # Only sessions holding more than a CSRF token are stored in memcached.
+        app.session_interface = AnonymousCookieSessions(app.session_interface, app)
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memcached://" + ",".join(servers))
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(MEMCACHED_TIMEOUTS))
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", memcached_options(app.config["MEMCACHED_TLS"])
+        )
     else:
         # Development without memcached: a per-process cache and signed-cookie sessions.
         app.extensions["cache"] = LocalCache()
-    # Without a shared store, rate limits are counted per process.
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # Without a cache server, production counts in a SQLite file that every
+    # worker of this server shares, so recycling a worker or spreading requests
+    # over workers resets no limit; development and tests count per process.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI",
+        ratelimit_store.default_uri(PROJECT_NAME)
+        if app.config["APP_ENV"] == "production"
+        else "memory://",
+    )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", PROJECT_NAME)
+    # Said for every app: the one limiter would otherwise keep the last app's choice.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
     # One registry per app (Authlib caches clients per registry), so each app
@@ -103,7 +129,9 @@ def init_app(app: Flask) -> None:
         name="oidc",
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config["OIDC_CLIENT_SECRET"],
-        server_metadata_url=app.config["OIDC_ISSUER"] + "/.well-known/openid-configuration",
+        server_metadata_url=app.config["OIDC_ISSUER"] + DISCOVERY_PATH,
+        # Refuses a discovery document that names another issuer.
+        client_cls=IssuerCheckedClient,
         client_kwargs={
             "scope": app.config["OIDC_SCOPES"],
             "code_challenge_method": "S256",
@@ -121,8 +149,11 @@ def skip_idle_rate_limit_check(app: Flask) -> None:
     application and blueprint limits; with none of those it would look up, on
     every request, limits that do not exist (about a quarter of the time of a
     page). Add any of them and the hook stays. Call after every blueprint is
-    registered.
+    registered. With RATELIMIT_ENABLED=False the hook was never added.
     """
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit not in hooks:
+        return
     manager = limiter.limit_manager
     if (
         manager.default_limits
@@ -130,4 +161,4 @@ def skip_idle_rate_limit_check(app: Flask) -> None:
         or any(manager.blueprint_limits(app, name) for name in app.blueprints)
     ):
         return
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks.remove(limiter._check_request_limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -11,17 +12,32 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .extensions import db
 
 
+def new_auth_key() -> str:
+    """A random value that ties sessions to one account: the id alone is not
+    enough, as a deleted account's id could be handed to the next one."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     """A person as the identity provider knows them: issuer and subject
     identify the account; email and name are refreshed at every log-in."""
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_users_issuer_subject"),)
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject", name="uq_users_issuer_subject"),
+        # SQLite would otherwise hand a deleted account's id to the next one.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issuer: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str | None] = mapped_column(String(200))
+    # Part of the session's user id (get_id); a new one ends every session.
+    auth_key: Mapped[str] = mapped_column(String(64), default=new_auth_key)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.auth_key}"

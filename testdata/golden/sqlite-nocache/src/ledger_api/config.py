@@ -7,7 +7,9 @@ without the secrets and addresses it needs.
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +17,26 @@ from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
+# What production asks of every signing key, stated in full in WEAK_SECRET_RULE.
+MIN_SECRET_BITS = 128
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+PLACEHOLDER_WORDS = (
+    "change",
+    "default",
+    "example",
+    "password",
+    "placeholder",
+    "replace",
+    "sample",
+    "secret",
+)
+WEAK_SECRET_RULE = (
+    f"at least {MIN_SECRET_KEY_LENGTH} characters, at least {MIN_SECRET_DISTINCT_CHARACTERS} "
+    f"different ones, an estimated {MIN_SECRET_BITS} bits of entropy (length times the "
+    "Shannon entropy of its characters), not one shorter string repeated, and none of the "
+    f"words {', '.join(PLACEHOLDER_WORDS)}; for example the output of "
+    'python -c "import secrets; print(secrets.token_hex(32))"'
+)
 LOG_FORMATS = ("json", "text")
 
 
@@ -137,6 +159,11 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         {
             "PASSWORD_MIN_LENGTH": _int(environ, "PASSWORD_MIN_LENGTH", 12),
             "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+            # Password hashes running at once per worker process (64 MiB each,
+            # sized with the memory limit of the deployment), and how long a
+            # log-in waits for one before it gets 503 (passwords.py).
+            "PASSWORD_HASHING_CONCURRENCY": _int(environ, "PASSWORD_HASHING_CONCURRENCY", 1),
+            "PASSWORD_HASHING_WAIT_SECONDS": _int(environ, "PASSWORD_HASHING_WAIT_SECONDS", 1),
         }
     )
     return settings
@@ -146,6 +173,18 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
     """Refuse configurations that are unsafe for the selected APP_ENV."""
     if settings["APP_ENV"] == "production":
         _validate_production(settings)
+    if settings["PASSWORD_HASHING_CONCURRENCY"] < 1:
+        # Zero would refuse every log-in; the bound is per worker, so one is
+        # the least that works.
+        raise ConfigError(
+            "PASSWORD_HASHING_CONCURRENCY must be at least 1; "
+            f"got {settings['PASSWORD_HASHING_CONCURRENCY']}"
+        )
+    if settings["PASSWORD_HASHING_WAIT_SECONDS"] < 0:
+        raise ConfigError(
+            "PASSWORD_HASHING_WAIT_SECONDS must be 0 or more; "
+            f"got {settings['PASSWORD_HASHING_WAIT_SECONDS']}"
+        )
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:
@@ -164,5 +203,41 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
             + ", ".join(missing)
             + " (set them in the environment; see .env.example)"
         )
-    if len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    _validate_signing_keys(settings)
+
+
+def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
+    """Every key that signs sessions, CSRF tokens must be strong.
+    Messages name the setting, never the value."""
+    _require_strong_secret("SECRET_KEY", settings["SECRET_KEY"])
+    for position, fallback in enumerate(settings["SECRET_KEY_FALLBACKS"], start=1):
+        name = f"SECRET_KEY_FALLBACKS entry {position}"
+        _require_strong_secret(name, fallback)
+        if fallback == settings["SECRET_KEY"]:
+            raise ConfigError(f"{name} must differ from SECRET_KEY (it lists previous keys only)")
+
+
+def _require_strong_secret(name: str, value: str) -> None:
+    if not is_strong_secret(value):
+        raise ConfigError(f"{name} is too weak: production needs {WEAK_SECRET_RULE}")
+
+
+def is_strong_secret(value: str) -> bool:
+    """The production rule for signing keys (see WEAK_SECRET_RULE)."""
+    lowered = value.lower()
+    return (
+        len(value) >= MIN_SECRET_KEY_LENGTH
+        and len(set(value)) >= MIN_SECRET_DISTINCT_CHARACTERS
+        and estimated_entropy_bits(value) >= MIN_SECRET_BITS
+        # A string is a repetition of a shorter one exactly when it occurs
+        # inside itself doubled, other than at the start and the middle.
+        and value not in (value + value)[1:-1]
+        and not any(word in lowered for word in PLACEHOLDER_WORDS)
+    )
+
+
+def estimated_entropy_bits(value: str) -> float:
+    """Length times the Shannon entropy of the value's character frequencies."""
+    counts = Counter(value).values()
+    total = len(value)
+    return -sum(count * math.log2(count / total) for count in counts)

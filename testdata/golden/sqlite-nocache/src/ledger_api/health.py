@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,6 +13,11 @@ from .extensions import db, limiter
 from .security import SECURITY_HEADERS
 
 bp = Blueprint("health", __name__)
+
+# Every proxy the project deploys behind (Caddy, nginx, the ingress
+# controller) sets X-Forwarded-For on what it passes on, whatever the client
+# sent; the orchestrator's probes call the app directly, without it.
+FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")
 
 
 class LivenessProbe:
@@ -64,7 +69,14 @@ def _check_database() -> bool:
 @limiter.exempt
 def readyz():
     """Readiness: every dependency answers. 503 takes the pod out of the
-    load balancer until it recovers."""
+    load balancer until it recovers.
+
+    For the orchestrator only: a request that came through a proxy gets the
+    404 of a page that does not exist, since from outside this would be an
+    unthrottled way to make the app query every backing service.
+    """
+    if any(name in request.headers for name in FORWARDED_HEADERS):
+        abort(404)
     checks: dict[str, bool] = {}
     checks["database"] = _check_database()
     ready = all(checks.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -11,11 +12,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .extensions import db
 
 
+def new_auth_key() -> str:
+    """A random value that ties sessions to one account: the id alone is not
+    enough, as a deleted account's id could be handed to the next one."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # SQLite would otherwise hand a deleted account's id to the next one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased (see auth.normalize_email) so look-ups are exact.
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the session's user id (get_id); a new one ends every session.
+    auth_key: Mapped[str] = mapped_column(String(64), default=new_auth_key)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.auth_key}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, session
@@ -25,9 +26,18 @@ def end_session() -> None:
     session.clear()
 
 
+# What a URL path, query and fragment may hold as written (RFC 3986), so the
+# Location header can carry it as is: no space, control character or line
+# separator, which would break the redirect, and nothing outside ASCII.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]*")
+
+
 def safe_next(target: str | None) -> str | None:
-    """Accept only a local path as the post-log-in destination (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Accept only a local path as the post-log-in destination (no open
+    redirect), written with URL characters only (no failed redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if not _URL_CHARACTERS.fullmatch(target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

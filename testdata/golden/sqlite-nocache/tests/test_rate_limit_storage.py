@@ -1,0 +1,145 @@
+"""Rate-limit counters survive worker recycling and are shared by every
+worker; switching rate limiting off does not break the app."""
+
+import os
+import time
+
+import pytest
+
+from ledger_api.extensions import limiter
+from ledger_api.ratelimit_store import SQLiteStorage
+
+from .live_gunicorn import BEHIND_A_PROXY, gunicorn, production_environ
+
+PROCESSES = 4
+HITS = 50
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return SQLiteStorage(f"sqlite://{tmp_path / 'counters' / 'rate-limits.sqlite3'}")
+
+
+def test_rate_limiting_can_be_switched_off(make_app):
+    # Flask-Limiter's documented RATELIMIT_ENABLED=False used to crash create_app.
+    app = make_app(RATELIMIT_ENABLED=False)
+    assert app.test_client().get("/").status_code == 200
+    assert not limiter.enabled
+    # The next app is limited again: the one limiter does not keep the choice.
+    make_app()
+    assert limiter.enabled
+
+
+def test_counters_are_shared_between_processes(storage):
+    # The parent opens the file first: each forked child must open its own.
+    assert storage.incr("guesses", 60) == 1
+    children = []
+    for _ in range(PROCESSES):
+        pid = os.fork()
+        if pid == 0:  # the child: report through the exit status only
+            try:
+                for _ in range(HITS):
+                    storage.incr("guesses", 60)
+            except BaseException:
+                os._exit(1)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    # No hit lost, whichever process counted it.
+    assert storage.get("guesses") == 1 + PROCESSES * HITS
+
+
+def test_an_expired_counter_starts_again(storage):
+    assert storage.incr("guesses", 1) == 1
+    assert storage.incr("guesses", 1) == 2
+    assert storage.get_expiry("guesses") > time.time()
+    time.sleep(1.1)
+    assert storage.get("guesses") == 0
+    assert storage.incr("guesses", 1) == 1
+    storage.clear("guesses")
+    assert storage.get("guesses") == 0
+
+
+def test_the_counter_directory_must_be_private(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    storage = SQLiteStorage(f"sqlite://{shared / 'rate-limits.sqlite3'}")
+    with pytest.raises(PermissionError):
+        storage.incr("guesses", 60)
+
+
+def test_development_and_tests_count_in_memory(make_app):
+    assert make_app().config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_production_counts_in_a_file_every_worker_shares(make_app, environ):
+    app = make_app(production_environ(environ))
+    assert app.config["RATELIMIT_STORAGE_URI"].startswith("sqlite:///")
+
+
+LIMIT = 5
+# A view limited like the log-in, added to the real app, that names the worker
+# that answered.
+LIMITED_APP = f"""
+import os
+
+from ledger_api import create_app
+from ledger_api.extensions import limiter
+
+app = create_app()
+
+
+@app.after_request
+def name_the_worker(response):
+    response.headers["X-Worker"] = str(os.getpid())
+    return response
+
+
+@app.get("/limited")
+@limiter.limit("{LIMIT} per minute")
+def limited():
+    return "counted"
+"""
+
+
+def _hit(server) -> tuple[int, int]:
+    response = server.request("GET", "/limited", headers=BEHIND_A_PROXY)
+    return response.status, int(response.headers["X-Worker"])
+
+
+def _recycle_every_worker(server) -> None:
+    first = server.worker_pids()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for _ in range(20):
+            server.request("GET", "/healthz")
+        if server.worker_pids().isdisjoint(first) and len(server.worker_pids()) == 2:
+            return
+    raise AssertionError("gunicorn did not recycle its workers:\n" + server.output())
+
+
+def test_rate_limits_hold_across_workers_and_recycling(environ, tmp_path):
+    (tmp_path / "limited_app.py").write_text(LIMITED_APP)
+    settings = {
+        **production_environ(environ),
+        "GUNICORN_WORKERS": "2",
+        # Each worker is replaced after about ten requests.
+        "GUNICORN_MAX_REQUESTS": "10",
+    }
+    with gunicorn(settings, tmp_path, "limited_app:app") as server:
+        answers = [_hit(server) for _ in range(LIMIT + 3)]
+        while len({worker for _, worker in answers}) < 2 and len(answers) < 40:
+            answers.append(_hit(server))
+        # Both workers answered, and together they allowed the limit, no more.
+        assert len({worker for _, worker in answers}) == 2
+        assert [status for status, _ in answers].count(200) == LIMIT
+
+        before = server.worker_pids()
+        _recycle_every_worker(server)
+        after = [_hit(server) for _ in range(6)]
+        assert {worker for _, worker in after}.isdisjoint(before)
+        # Fresh workers, same counters: still refused.
+        assert [status for status, _ in after] == [429] * 6, server.output()
