@@ -93,7 +93,9 @@ def test_nginx_refuses_the_api_over_plain_http():
         block for _, block in find(parse_nginx(NGINX_CONF.read_text(encoding="utf-8")), "server")
     ]
     [plain] = [
-        block for block in servers if any(words[1].endswith("80") for words, _ in find(block, "listen"))
+        block
+        for block in servers
+        if any(words[1].endswith("80") for words, _ in find(block, "listen"))
     ]
     [(_, api)] = find(plain, "location", "/api/")
     assert find(api, "return", "403")
