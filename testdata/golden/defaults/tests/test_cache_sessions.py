@@ -11,8 +11,12 @@ from flask import Flask, render_template_string, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-from demo.cache_sessions import AnonymousCookieSessions
-from demo.security import SignedCookieSessions
+from demo.cache_sessions import (
+    AnonymousCookieSessions,
+)
+from demo.security import (
+    SignedCookieSessions,
+)
 
 from .accounts import log_in, log_out, register
 

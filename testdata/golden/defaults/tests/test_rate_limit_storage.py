@@ -7,7 +7,9 @@ import time
 import pytest
 
 from demo.extensions import limiter
-from demo.ratelimit_store import SQLiteStorage
+from demo.ratelimit_store import (
+    SQLiteStorage,
+)
 
 PROCESSES = 4
 HITS = 50

@@ -12,7 +12,9 @@ from orders_api.models import (
     RefreshToken,
     User,
 )
-from orders_api.tokens import issue_refresh_token
+from orders_api.tokens import (
+    issue_refresh_token,
+)
 
 from .accounts import EMAIL, PASSWORD, bearer, log_in, register, tokens
 

@@ -11,8 +11,12 @@ from flask import Flask, render_template_string, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-from orders_api.cache_sessions import AnonymousCookieSessions
-from orders_api.security import SignedCookieSessions
+from orders_api.cache_sessions import (
+    AnonymousCookieSessions,
+)
+from orders_api.security import (
+    SignedCookieSessions,
+)
 
 SERVER_SETTING = "REDIS_URL"
 pytestmark = pytest.mark.skipif(

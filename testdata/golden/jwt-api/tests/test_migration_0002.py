@@ -4,7 +4,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from orders_api.extensions import db
-from orders_api.models import RefreshToken, User
+from orders_api.models import (
+    RefreshToken,
+    User,
+)
 
 from .support import MIGRATIONS
 

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from orders_api.extensions import limiter
-from orders_api.ratelimit_store import SQLiteStorage
+from orders_api.ratelimit_store import (
+    SQLiteStorage,
+)
 
 PROCESSES = 4
 HITS = 50

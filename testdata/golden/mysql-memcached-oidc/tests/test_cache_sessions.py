@@ -13,8 +13,12 @@ from flask import Flask, render_template_string, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-from staff_portal.cache_sessions import AnonymousCookieSessions
-from staff_portal.security import SignedCookieSessions
+from staff_portal.cache_sessions import (
+    AnonymousCookieSessions,
+)
+from staff_portal.security import (
+    SignedCookieSessions,
+)
 
 SERVER_SETTING = "MEMCACHED_SERVERS"
 pytestmark = pytest.mark.skipif(

@@ -13,7 +13,10 @@ from staff_portal.config import (
     load_settings,
     validate_settings,
 )
-from staff_portal.extensions import memcached_client, memcached_options
+from staff_portal.extensions import (
+    memcached_client,
+    memcached_options,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from staff_portal.extensions import limiter
-from staff_portal.ratelimit_store import SQLiteStorage
+from staff_portal.ratelimit_store import (
+    SQLiteStorage,
+)
 
 PROCESSES = 4
 HITS = 50

@@ -11,8 +11,12 @@ from flask import Flask, render_template_string, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-from statuspage.cache_sessions import AnonymousCookieSessions
-from statuspage.security import SignedCookieSessions
+from statuspage.cache_sessions import (
+    AnonymousCookieSessions,
+)
+from statuspage.security import (
+    SignedCookieSessions,
+)
 
 SERVER_SETTING = "REDIS_URL"
 pytestmark = pytest.mark.skipif(

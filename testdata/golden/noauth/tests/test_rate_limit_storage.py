@@ -7,7 +7,9 @@ import time
 import pytest
 
 from statuspage.extensions import limiter
-from statuspage.ratelimit_store import SQLiteStorage
+from statuspage.ratelimit_store import (
+    SQLiteStorage,
+)
 
 PROCESSES = 4
 HITS = 50

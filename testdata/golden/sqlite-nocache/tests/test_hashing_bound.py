@@ -13,7 +13,12 @@ import pytest
 from argon2 import PasswordHasher
 
 from ledger_api import passwords
-from ledger_api.passwords import HashingBusy, hash_password, hashing_slot, verify_password
+from ledger_api.passwords import (
+    HashingBusy,
+    hash_password,
+    hashing_slot,
+    verify_password,
+)
 
 from .accounts import EMAIL, PASSWORD, log_in, register
 from .live_gunicorn import BEHIND_A_PROXY, ROOT, gunicorn, production_environ
@@ -125,7 +130,10 @@ def memory_limit_mib() -> float:
     for path, pattern in (
         ("deploy/kubernetes/base/deployment.yaml", r"limits:\s*\n\s*memory:\s*(\d+)Mi"),
         ("compose.yaml", r"mem_limit:\s*(\d+)m"),
-        ("deploy/vm/ledger-api.service", r"MemoryMax=(\d+)M"),
+        (
+            "deploy/vm/ledger-api.service",
+            r"MemoryMax=(\d+)M",
+        ),
     ):
         if (ROOT / path).exists():
             match = re.search(pattern, (ROOT / path).read_text())

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from ledger_api.extensions import limiter
-from ledger_api.ratelimit_store import SQLiteStorage
+from ledger_api.ratelimit_store import (
+    SQLiteStorage,
+)
 
 from .live_gunicorn import BEHIND_A_PROXY, gunicorn, production_environ
 

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from edge_proxy.extensions import limiter
-from edge_proxy.ratelimit_store import SQLiteStorage
+from edge_proxy.ratelimit_store import (
+    SQLiteStorage,
+)
 
 from .live_gunicorn import BEHIND_A_PROXY, gunicorn, production_environ
 
