@@ -274,7 +274,13 @@ PY
   wait_for https://localhost/readyz 200 || return 1
   echo "  ok   gunicorn serves https://localhost (TLS) and http://localhost in production mode"
 
-  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" || return 1
+  # Where the probe counts server-side sessions (anonymous visitors must write none).
+  local store=()
+  case $cache in
+    redis) store=(--redis-scan "redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning -n 2 --scan --pattern '*:session:*'") ;;
+    memcached) store=(--memcached "$MEMCACHED_SERVERS") ;;
+  esac
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" "${store[@]}" || return 1
 
   if [ -n "$server" ]; then
     server_down "$server"

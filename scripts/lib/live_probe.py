@@ -18,7 +18,9 @@ import argparse
 import http.client
 import json
 import re
+import socket
 import ssl
+import subprocess
 import sys
 from http.cookies import SimpleCookie
 
@@ -46,6 +48,7 @@ class Client:
     def __init__(self, host: str, cafile: str) -> None:
         self.host = host
         self.context = ssl.create_default_context(cafile=cafile)
+        self.context_cafile = cafile
         self.cookies: dict[str, str] = {}
 
     def request(
@@ -250,6 +253,113 @@ def probe_behind_proxy(client: Client, auth: str, proxy: str, direct: str) -> No
     check(f"/readyz straight at gunicorn ({direct}, as the orchestrator asks) is 200", status == 200, str(status))
 
 
+def session_writes(redis_scan: str | None, memcached: str | None) -> int | None:
+    """Sessions the cache server holds (Redis: keys under the session prefix)
+    or writes it has taken (memcached: cmd_set, as it cannot list keys)."""
+    if redis_scan:
+        # The command is e2e.sh's own (redis-cli with the throw-away password).
+        out = subprocess.run(redis_scan, shell=True, check=True, capture_output=True, text=True)  # noqa: S602
+        return len(out.stdout.split())
+    if memcached:
+        host, _, port = memcached.rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"stats\r\n")
+            reply = b""
+            while not reply.endswith(b"END\r\n"):
+                part = connection.recv(65536)
+                if not part:
+                    break
+                reply += part
+        for line in reply.decode().splitlines():
+            if line.startswith("STAT cmd_set "):
+                return int(line.split()[2])
+    return None
+
+
+def probe_hardening(client: Client, auth: str, redis_scan: str | None, memcached: str | None) -> None:
+    """What issue 13's live attack found, re-checked over real HTTP."""
+    # Chunked bodies have no Content-Length, so a pre-check reading only that
+    # header let them through.
+    conn = http.client.HTTPSConnection(client.host, 443, context=client.context, timeout=30)
+    try:
+        chunks = iter([b"x" * 65536] * 20)  # 1.25 MiB, over the 1 MiB limit
+        conn.request(
+            "POST",
+            "/",
+            body=chunks,
+            headers={"Host": client.host, "Content-Type": "application/octet-stream"},
+            encode_chunked=True,
+        )
+        status = conn.getresponse().status
+    except (ConnectionError, http.client.HTTPException) as error:
+        status = f"connection ended: {error}"
+    finally:
+        conn.close()
+    check("a 1.25 MiB chunked body gets 413", status == 413, str(status))
+
+    status, headers, _ = client.request(
+        "POST", "/api/v1/auth/token", body=b"{}", headers={"Content-Type": "application/json"}, https=False
+    )
+    check(
+        "the API over plain HTTP is refused (403), not redirected",
+        status == 403 and "Location" not in headers,
+        f"{status} {headers.get('Location', '')}",
+    )
+
+    before = session_writes(redis_scan, memcached)
+    if before is not None:
+        page = "/auth/login" if auth == "session" else "/"
+        for _ in range(50):
+            Client(client.host, client.context_cafile).request("GET", page)
+        after = session_writes(redis_scan, memcached)
+        check(
+            f"50 cookieless GETs of {page} write no server-side session",
+            after == before,
+            f"{before} before, {after} after",
+        )
+
+    if auth == "jwt":
+        nested = b"[" * 200_000 + b"]" * 200_000
+        status, headers, body = client.request(
+            "POST", "/api/v1/auth/revoke", body=nested, headers={"Content-Type": "application/json"}
+        )
+        check(
+            "200,000 levels of nested JSON get a 400 in the API's JSON format",
+            status == 400
+            and headers.get("Content-Type", "").startswith("application/json")
+            and not any(m in body for m in TRACEBACK_MARKERS),
+            f"{status} {headers.get('Content-Type')}",
+        )
+
+    if auth == "session":
+        email = "live-probe@example.com"
+        password = "live probe password 123"
+        token = client.csrf_token("/auth/register")
+        form = f"csrf_token={token}&email=live-probe%40example.com&password={password}&confirm={password}"
+        client.request(
+            "POST",
+            "/auth/register",
+            body=form.replace(" ", "+").encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        token = client.csrf_token("/auth/login")
+        form = f"csrf_token={token}&email={email.replace('@', '%40')}&password={password}"
+        status, headers, _ = client.request(
+            "POST",
+            "/auth/login?next=/account%0D%0ASet-Cookie:%20x=y%00",
+            body=form.replace(" ", "+").encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        location = headers.get("Location", "")
+        check(
+            "a log-in with control characters in next= is redirected to a clean local path",
+            status in (302, 303) and "\r" not in location and "\n" not in location
+            and location.endswith("/account"),
+            f"{status} {location!r}",
+        )
+        client.cookies.clear()
+
+
 def probe_csrf_and_rate_limit(client: Client, auth: str) -> None:
     if auth == "session":
         status, _, _ = client.request(
@@ -367,6 +477,8 @@ def main() -> int:
     parser.add_argument("--abuse", action="store_true", help="CSRF and the log-in rate limit (run last)")
     parser.add_argument("--proxy", help="the deploy target's proxy (caddy, nginx) is on 443")
     parser.add_argument("--direct", metavar="HOST:PORT", help="gunicorn's address behind --proxy")
+    parser.add_argument("--redis-scan", help="a shell command listing the app's session keys in Redis")
+    parser.add_argument("--memcached", metavar="HOST:PORT", help="the app's memcached server")
     args = parser.parse_args()
 
     client = Client(args.host, args.cafile)
@@ -383,6 +495,7 @@ def main() -> int:
         probe_cookies(Client(args.host, args.cafile), cookie_pages)
         probe_transport(client)
         probe_readiness_is_not_public(client)
+        probe_hardening(client, args.auth, args.redis_scan, args.memcached)
     if FAILED:
         print(f"  {len(FAILED)} live check(s) failed")
         return 1
