@@ -287,20 +287,10 @@ venv_for() {
   echo "$venv"
 }
 
-prove() { # prove NAME FLAGS: one combination against real servers
-  local name=$1 flags=$2 dir=$work/servers/$1 log=$work/servers/$1.log
-  local -a args
-  read -r -a args <<<"$flags"
-  generate "$work/servers" "$name" "${args[@]}" >"$log" 2>&1 || { echo "rampart new"; return 1; }
-  local key; key=$(proof_key "$dir")
-  local db cache pkg
-  db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
-  cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
-  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
-
-  local venv
-  venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
-  local bin=$venv/bin
+# side_checks DIR BIN PKG NAME DB LOG: the scanners and the production-mode
+# migration of one project; prints the migration's state, or the failed step.
+side_checks() {
+  local dir=$1 bin=$2 pkg=$3 name=$4 db=$5 log=$6
   step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile kubernetes github_actions gitlab_ci secrets \
     --skip-download --quiet --compact || return 1
   if [ -d "$dir/deploy/kubernetes" ]; then
@@ -312,6 +302,31 @@ prove() { # prove NAME FLAGS: one combination against real servers
     done
   fi
   step "$log" "bandit" bash -c "cd '$dir' && '$bin/bandit' --quiet --recursive src" || return 1
+  local migrated="n/a (no database)" database_url=""
+  if [ "$db" != none ]; then
+    case $db in
+      postgres) create_database "${name}_migrate"; database_url=$POSTGRES_URL_BASE/${name}_migrate ;;
+      mysql) create_mysql_database "${name}_migrate"; database_url=$MYSQL_URL_BASE/${name}_migrate ;;
+      sqlite) database_url=sqlite:///$dir/instance/migrated.sqlite3; mkdir -p "$dir/instance" ;;
+    esac
+    # Production mode: every required setting, or the app refuses to start.
+    local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
+      "SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      "JWT_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      "DATABASE_URL=$database_url" "REDIS_URL=$REDIS_URL_BASE/1" "MEMCACHED_SERVERS=$MEMCACHED_SERVERS"
+      OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix)
+    step "$log" "flask db upgrade" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db upgrade" || return 1
+    step "$log" "flask db current" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db current" || return 1
+    local head; head=$(grep -E '^[0-9A-Za-z_]+ \(head\)' "$log" | tail -n 1 | awk '{print $1}')
+    migrated="$db at ${head:-base (no revisions)}"
+  fi
+  echo "$migrated"
+}
+
+# tests_in DIR BIN NAME DB CACHE LOG KEY: the suite without servers, then
+# against every server the project uses; prints both counts, or the failed step.
+tests_in() {
+  local dir=$1 bin=$2 name=$3 db=$4 cache=$5 log=$6 key=$7
   step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
     '$bin/pytest' -q -p no:cacheprovider" || return 1
   local alone; alone=$(pytest_count "$log")
@@ -338,25 +353,39 @@ prove() { # prove NAME FLAGS: one combination against real servers
   [ ${#servers[@]} -gt 0 ] || full=$alone
   [[ $full == *skipped* ]] || proof_record "$key"
 
-  local migrated="n/a (no database)"
-  if [ "$db" != none ]; then
-    case $db in
-      postgres) create_database "${name}_migrate"; database_url=$POSTGRES_URL_BASE/${name}_migrate ;;
-      mysql) create_mysql_database "${name}_migrate"; database_url=$MYSQL_URL_BASE/${name}_migrate ;;
-      sqlite) database_url=sqlite:///$dir/instance/migrated.sqlite3; mkdir -p "$dir/instance" ;;
-    esac
-    # Production mode: every required setting, or the app refuses to start.
-    local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
-      "SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-      "JWT_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-      "DATABASE_URL=$database_url" "REDIS_URL=$REDIS_URL_BASE/1" "MEMCACHED_SERVERS=$MEMCACHED_SERVERS"
-      OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix)
-    step "$log" "flask db upgrade" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db upgrade" || return 1
-    step "$log" "flask db current" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db current" || return 1
-    local head; head=$(grep -E '^[0-9A-Za-z_]+ \(head\)' "$log" | tail -n 1 | awk '{print $1}')
-    migrated="$db at ${head:-base (no revisions)}"
+  echo "without servers: $alone | ${with}"
+}
+
+prove() { # prove NAME FLAGS: one combination against real servers
+  local name=$1 flags=$2 dir=$work/servers/$1 log=$work/servers/$1.log
+  local -a args
+  read -r -a args <<<"$flags"
+  generate "$work/servers" "$name" "${args[@]}" >"$log" 2>&1 || { echo "rampart new"; return 1; }
+  local key; key=$(proof_key "$dir")
+  local db cache pkg
+  db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
+  cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
+  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+
+  local venv
+  venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
+  local bin=$venv/bin
+  # Two cores: the scanners and the migration check run beside the two test
+  # runs, on a copy of the project, so that neither sees the other's files.
+  cp -a "$dir" "$dir-side"
+  side_checks "$dir-side" "$bin" "$pkg" "$name" "$db" "$log.side" >"$log.side-out" 2>&1 &
+  local side=$!
+  if ! tests_in "$dir" "$bin" "$name" "$db" "$cache" "$log" "$key" >"$log.tests-out"; then
+    wait "$side" || true
+    cat "$log.side" >>"$log" 2>/dev/null || true
+    cat "$log.tests-out"; return 1
   fi
-  echo "without servers: $alone | ${with} | migration: $migrated"
+  local side_status=0
+  wait "$side" || side_status=$?
+  cat "$log.side" >>"$log"
+  if [ "$side_status" != 0 ]; then cat "$log.side-out"; return 1; fi
+  local migrated; migrated=$(tail -n 1 "$log.side-out")
+  echo "$(cat "$log.tests-out") | migration: $migrated"
 }
 
 run_servers() {
