@@ -159,6 +159,27 @@ def probe_cookies(client: Client, paths: list[str]) -> None:
         )
 
 
+def oversized_post_status(client: Client, size: int = 2 * 1024 * 1024) -> int | str:
+    """POST a body over the limit. The app may answer 413 and close before the
+    body is all sent; the answer is read even then."""
+    conn = http.client.HTTPSConnection(client.host, 443, context=client.context, timeout=10)
+    try:
+        conn.putrequest("POST", "/")
+        conn.putheader("Content-Type", "application/octet-stream")
+        conn.putheader("Content-Length", str(size))
+        conn.endheaders()
+        try:
+            for _ in range(size // 65536):
+                conn.send(b"x" * 65536)
+        except OSError:
+            pass  # answered and closed mid-upload: read what it said
+        return conn.getresponse().status
+    except (OSError, http.client.HTTPException) as error:
+        return f"no answer: {error!r}"
+    finally:
+        conn.close()
+
+
 def probe_transport(client: Client) -> None:
     status, headers, _ = client.request("GET", "/?from=http", https=False)
     location = headers.get("Location", "")
@@ -171,13 +192,7 @@ def probe_transport(client: Client) -> None:
     check("/healthz answers over plain HTTP for probes", status == 200, str(status))
     status, _, body = client.request("GET", "/", host_header="evil.example")
     check("a foreign Host header gets 400", status == 400, str(status))
-    status, _, body = client.request(
-        "POST",
-        "/",
-        body=b"x" * (2 * 1024 * 1024),
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    check("a 2 MiB body gets 413", status == 413, str(status))
+    check("a 2 MiB body gets 413", (status := oversized_post_status(client)) == 413, str(status))
     status, _, body = client.request("GET", "/no-such-page")
     check(
         "404 page is generic",

@@ -97,7 +97,11 @@ def test_caddy_refuses_the_api_over_plain_http():
     [(_, plain)] = find(tree, "http://{$PUBLIC_HOST}")
     [(matcher, _)] = find(plain, "@api")
     assert matcher[1:] == ["path", "/api", "/api/*"]
-    [(respond, _)] = find(plain, "respond", "@api")
+    # Inside handle blocks: Caddy orders a bare redir before a bare respond.
+    assert not find(plain, "respond") and not find(plain, "redir")
+    [(_, api)] = find(plain, "handle", "@api")
+    [(respond, _)] = find(api, "respond")
     assert respond[-1] == "403"
-    [(redirect, _)] = find(plain, "redir")
+    [pages] = [block for words, block in plain if words == ["handle"]]
+    [(redirect, _)] = find(pages, "redir")
     assert redirect[1:] == ["https://{host}{uri}", "308"]
