@@ -23,9 +23,12 @@ WRK_THREADS=${WRK_THREADS:-1}
 ROUNDS=${ROUNDS:-3}
 STARTUP_RUNS=${STARTUP_RUNS:-5}
 OUT=${OUT:-$repo/.bench}
-APP_PORT=58000
-BASELINE_PORT=58001
-STARTUP_PORT=58002
+# Below Linux's ephemeral range (32768-60999): a client polling a port in
+# that range before its server listens can be handed that very port as its own
+# source port and connect to itself (it then reads back its own request).
+APP_PORT=18000
+BASELINE_PORT=18001
+STARTUP_PORT=18002
 PYINSTRUMENT=pyinstrument==5.1.3
 work=$(mktemp -d /tmp/rampart-bench-app.XXXXXX)
 results=$OUT/app

@@ -261,10 +261,11 @@ run_static() {
   long_names
 }
 
-step() { # step LOG LABEL CMD...: run a step, keep its output
-  local log=$1 label=$2; shift 2
+step() { # step LOG LABEL CMD...: run a step, keep its output and its duration
+  local log=$1 label=$2 started=$SECONDS; shift 2
   echo "-- $label" >>"$log"
   "$@" >>"$log" 2>&1 || { echo "$label"; return 1; }
+  echo "-- $label: $((SECONDS - started)) s" >>"$log"
 }
 
 pytest_count() { # the last pytest summary line in a log
@@ -412,9 +413,10 @@ run_servers() {
   local entry name flags outcome ok=0 bad=0
   for entry in "${picked[@]}"; do
     name=${entry%%$'\t'*} flags=${entry#*$'\t'}
+    local started=$SECONDS
     if outcome=$(prove "$name" "$flags"); then
       ok=$((ok + 1))
-      printf 'servers  %-34s ok   %s\n' "$name" "$outcome"
+      printf 'servers  %-34s ok   %s (%d s)\n' "$name" "$outcome" "$((SECONDS - started))"
     else
       bad=$((bad + 1))
       printf 'servers  %-34s FAILED (%s)\n' "$name" "$outcome"

@@ -65,7 +65,23 @@ fresh=(env -i "PATH=$PATH" "HOME=$HOME" LANG=C.UTF-8 TERM=dumb)
 while IFS= read -r setting; do fresh+=("$setting"); done < <(env |
   grep -E '^((HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_[A-Z_]+|UV_[A-Z_]+)=' || true)
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_port: a port nothing listens on, below Linux's ephemeral range
+# (32768-60999): polling an ephemeral port before the app listens can connect
+# the client to itself.
+free_port() {
+  python3 -c '
+import random, socket
+for port in random.sample(range(20000, 32000), 200):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+else:
+    raise SystemExit("no free port in 20000-32000")'
+}
 
 # wait_for URL STATUS: poll (at most 150 times, 0.2 s apart) until URL answers STATUS.
 wait_for() {

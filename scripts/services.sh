@@ -4,10 +4,12 @@
 # Sets POSTGRES_URL_BASE and MYSQL_URL_BASE (append /DATABASE), REDIS_URL_BASE
 # (append /N) and MEMCACHED_SERVERS (host:port).
 
-PG_PORT=${PG_PORT:-55432}
-MYSQL_PORT=${MYSQL_PORT:-53306}
-REDIS_PORT=${REDIS_PORT:-56379}
-MEMCACHED_PORT=${MEMCACHED_PORT:-51211}
+# Below Linux's ephemeral range (32768-60999), so that a client connecting
+# while a server is down (e2e stops them on purpose) cannot connect to itself.
+PG_PORT=${PG_PORT:-25432}
+MYSQL_PORT=${MYSQL_PORT:-23306}
+REDIS_PORT=${REDIS_PORT:-26379}
+MEMCACHED_PORT=${MEMCACHED_PORT:-21211}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
