@@ -86,8 +86,8 @@ func (b *Blueprint) CheckBranches() ([]BranchProblem, error) {
 }
 
 type branchChecker struct {
-	b        *Blueprint
-	combos   []Answers
+	b         *Blueprint
+	combos    []Answers
 	tree      *parse.Tree
 	continued map[*parse.IfNode]bool
 	problems  []BranchProblem
