@@ -69,10 +69,14 @@ type Question struct {
 	Deny []string `yaml:"deny"`
 }
 
-// Choice is one allowed value of a choice question.
+// Choice is one allowed value of a choice question. Its attributes are the
+// facts templates need about it (a label, the setting that configures it,
+// the protocol it speaks), read as .choice.QUESTION.ATTRIBUTE, so that a
+// template asks what a choice is rather than which one it is.
 type Choice struct {
-	Value string `yaml:"value"`
-	Help  string `yaml:"help"`
+	Value      string         `yaml:"value"`
+	Help       string         `yaml:"help"`
+	Attributes map[string]any `yaml:"attributes"`
 }
 
 // Rule forbids a combination of answers: when its condition holds, the
@@ -98,6 +102,7 @@ type FileSet struct {
 var reservedNames = map[string]string{
 	"python":   "the blueprint's Python requirements",
 	"controls": "the blueprint's security controls",
+	"choice":   "the attributes of the chosen choices",
 }
 
 var identPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -137,6 +142,7 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 	b.templates = root
 	b.parsed = newFileTemplates()
 	if b.Python != nil {
+		b.Python.conditionData = b.conditionData
 		if err := b.Python.load(root); err != nil {
 			return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 		}
@@ -314,6 +320,9 @@ func (q Question) validate() error {
 		}
 		if !slices.Contains(values, q.Default) {
 			return fmt.Errorf("default %q is not one of %s", q.Default, strings.Join(values, ", "))
+		}
+		if err := q.checkAttributes(); err != nil {
+			return err
 		}
 	case KindText:
 		if len(q.Choices) > 0 {

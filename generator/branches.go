@@ -50,7 +50,7 @@ func (b *Blueprint) CheckBranches() ([]BranchProblem, error) {
 	for _, set := range b.Files {
 		var reach []int
 		for i, a := range allowed {
-			ok, err := evalCondition(set.When, a)
+			ok, err := b.holds(set.When, a)
 			if err != nil {
 				return nil, err
 			}
@@ -144,7 +144,7 @@ func (c *branchChecker) checkChain(n *parse.IfNode, reach []int, rebound bool) {
 	if n.ElseList == nil {
 		return
 	}
-	var questions []string
+	var reads []read
 	remaining := reach
 	node := n
 	for {
@@ -152,7 +152,7 @@ func (c *branchChecker) checkChain(n *parse.IfNode, reach []int, rebound bool) {
 		if cond == nil {
 			return // a condition over more than choice answers: not decidable here
 		}
-		questions = appendReads(questions, node.Pipe, c.b)
+		reads = appendReads(reads, node.Pipe, c.b)
 		_, remaining = c.split(remaining, cond)
 		if node.ElseList == nil {
 			return // the chain has no final else
@@ -164,12 +164,11 @@ func (c *branchChecker) checkChain(n *parse.IfNode, reach []int, rebound bool) {
 		node = next
 	}
 	served := map[string][]string{}
-	for _, q := range questions {
-		question, _ := c.b.Question(q)
-		for _, v := range question.ChoiceValues() {
+	for _, r := range reads {
+		for _, v := range r.values {
 			for _, i := range remaining {
-				if c.combos[i][q] == v {
-					served[q] = append(served[q], v)
+				if r.get(c.combos[i]) == v {
+					served[r.name] = append(served[r.name], v)
 					break
 				}
 			}
@@ -181,7 +180,8 @@ func (c *branchChecker) checkChain(n *parse.IfNode, reach []int, rebound bool) {
 		c.problems = append(c.problems, BranchProblem{where, markerErr})
 		return
 	}
-	for _, q := range questions {
+	for _, r := range reads {
+		q := r.name
 		values, isDeclared := declared[q]
 		switch {
 		case isDeclared && len(values) == 1 && values[0] == "*":
@@ -196,7 +196,7 @@ func (c *branchChecker) checkChain(n *parse.IfNode, reach []int, rebound bool) {
 		}
 	}
 	for q := range declared {
-		if !slices.Contains(questions, q) {
+		if !slices.ContainsFunc(reads, func(r read) bool { return r.name == q }) {
 			c.problems = append(c.problems, BranchProblem{where, fmt.Sprintf("the else marker declares %s, which the chain does not compare", q)})
 		}
 	}
@@ -239,8 +239,56 @@ func elseMarker(list *parse.ListNode) (map[string][]string, string) {
 	return declared, ""
 }
 
-// appendReads adds the choice questions pipe compares.
-func appendReads(qs []string, pipe *parse.PipeNode, b *Blueprint) []string {
+// A read is what a condition compares: a choice answer, or an attribute of
+// the chosen choice, with the values it can take in manifest order.
+type read struct {
+	name   string // cache, or cache.protocol
+	values []string
+	get    func(Answers) string
+}
+
+// branchRead resolves a field path (cache, or choice cache protocol).
+func (b *Blueprint) branchRead(ident []string) (read, bool) {
+	switch {
+	case len(ident) == 1:
+		q, ok := b.Question(ident[0])
+		if !ok || q.Kind != KindChoice {
+			return read{}, false
+		}
+		return read{q.Name, q.ChoiceValues(), func(a Answers) string { return a[q.Name] }}, true
+	case len(ident) == 3 && ident[0] == "choice":
+		q, ok := b.Question(ident[1])
+		attr := ident[2]
+		if !ok || q.Kind != KindChoice {
+			return read{}, false
+		}
+		r := read{name: q.Name + "." + attr}
+		for _, c := range q.Choices {
+			v, ok := c.Attributes[attr]
+			if !ok {
+				return read{}, false
+			}
+			if s := fmt.Sprint(v); !slices.Contains(r.values, s) {
+				r.values = append(r.values, s)
+			}
+		}
+		r.get = func(a Answers) string {
+			c, _ := q.Choice(a[q.Name])
+			return fmt.Sprint(c.Attributes[attr])
+		}
+		return r, true
+	}
+	return read{}, false
+}
+
+// appendReads adds what pipe compares.
+func appendReads(rs []read, pipe *parse.PipeNode, b *Blueprint) []read {
+	add := func(ident []string) {
+		r, ok := b.branchRead(ident)
+		if ok && !slices.ContainsFunc(rs, func(x read) bool { return x.name == r.name }) {
+			rs = append(rs, r)
+		}
+	}
 	var visit func(parse.Node)
 	visit = func(n parse.Node) {
 		switch n := n.(type) {
@@ -253,19 +301,15 @@ func appendReads(qs []string, pipe *parse.PipeNode, b *Blueprint) []string {
 				visit(a)
 			}
 		case *parse.FieldNode:
-			if q, ok := b.Question(n.Ident[0]); ok && q.Kind == KindChoice && !slices.Contains(qs, q.Name) {
-				qs = append(qs, q.Name)
-			}
+			add(n.Ident)
 		case *parse.VariableNode:
-			if len(n.Ident) == 2 && n.Ident[0] == "$" {
-				if q, ok := b.Question(n.Ident[1]); ok && q.Kind == KindChoice && !slices.Contains(qs, q.Name) {
-					qs = append(qs, q.Name)
-				}
+			if n.Ident[0] == "$" {
+				add(n.Ident[1:])
 			}
 		}
 	}
 	visit(pipe)
-	return qs
+	return rs
 }
 
 // compile turns a condition made of eq, ne, and, or, not, choice answers and
@@ -293,15 +337,15 @@ func (c *branchChecker) value(n parse.Node, rebound bool) func(Answers) any {
 	case *parse.BoolNode:
 		return func(Answers) any { return n.True }
 	case *parse.FieldNode:
-		if rebound || len(n.Ident) != 1 {
+		if rebound {
 			return nil
 		}
-		return c.answer(n.Ident[0])
+		return c.answer(n.Ident)
 	case *parse.VariableNode:
-		if len(n.Ident) != 2 || n.Ident[0] != "$" {
+		if n.Ident[0] != "$" {
 			return nil
 		}
-		return c.answer(n.Ident[1])
+		return c.answer(n.Ident[1:])
 	case *parse.CommandNode:
 		if len(n.Args) == 1 {
 			return c.value(n.Args[0], rebound)
@@ -323,11 +367,14 @@ func (c *branchChecker) value(n parse.Node, rebound bool) func(Answers) any {
 	return nil
 }
 
-func (c *branchChecker) answer(name string) func(Answers) any {
-	if q, ok := c.b.Question(name); !ok || q.Kind != KindChoice {
+// answer reads a choice answer (.cache) or an attribute of the chosen
+// choice (.choice.cache.protocol); anything else is undecidable (nil).
+func (c *branchChecker) answer(ident []string) func(Answers) any {
+	r, ok := c.b.branchRead(ident)
+	if !ok {
 		return nil
 	}
-	return func(a Answers) any { return a[name] }
+	return func(a Answers) any { return r.get(a) }
 }
 
 // logic is text/template's eq, ne, and, or and not over decided values.

@@ -21,7 +21,7 @@ func TestEveryElseServesOneValueOrSaysWhich(t *testing.T) {
 
 // withChoice returns the flask manifest with one more choice for question,
 // inserted after the choice after.
-func withChoice(t *testing.T, question, after, value string) []byte {
+func withChoice(t *testing.T, question, after, value, attributes string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile("../blueprints/flask.yaml")
 	if err != nil {
@@ -36,18 +36,22 @@ func withChoice(t *testing.T, question, after, value string) []byte {
 	}
 	at := q + i + 1
 	entry := "      - value: " + value + "\n        help: a choice added by a test\n"
+	if attributes != "" {
+		entry += "        attributes: " + attributes + "\n"
+	}
 	return []byte(text[:at] + entry + text[at:])
 }
 
 func TestANewChoiceIsNamedWhereverATemplateMustDecide(t *testing.T) {
-	for _, c := range []struct{ question, after, value string }{
-		{"cache", "memcached", "valkey"},
-		{"ci", "gitlab", "woodpecker"},
-		{"auth", "jwt", "saml"},
-		{"database", "sqlite", "cockroach"},
-		{"deploy", "vm", "nomad"},
+	for _, c := range []struct{ question, after, value, attributes string }{
+		{"cache", "memcached", "valkey", "{label: Valkey, protocol: redis, setting: REDIS_URL, server: valkey}"},
+		{"cache", "memcached", "hazelcast", "{label: Hazelcast, protocol: hazelcast, setting: HAZELCAST_URL, server: hazelcast}"},
+		{"ci", "gitlab", "woodpecker", ""},
+		{"auth", "jwt", "saml", ""},
+		{"database", "sqlite", "cockroach", "{label: CockroachDB, server: cockroach}"},
+		{"deploy", "vm", "nomad", ""},
 	} {
-		b, err := generator.ParseBlueprint(withChoice(t, c.question, c.after, c.value), templates.FS)
+		b, err := generator.ParseBlueprint(withChoice(t, c.question, c.after, c.value, c.attributes), templates.FS)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func (b *Blueprint) brokenRule(question string, answers Answers) (*Rule, error) 
 		if !slices.Contains(rule.reads, question) || !answers.hasAll(rule.reads) {
 			continue
 		}
-		hit, err := evalCondition(rule.When, answers)
+		hit, err := b.holds(rule.When, answers)
 		if err != nil {
 			return nil, err
 		}

@@ -25,9 +25,9 @@ func parseCondition(expr string) (*template.Template, error) {
 	return t, nil
 }
 
-// evalCondition reports whether expr holds for answers. An empty
-// condition always holds.
-func evalCondition(expr string, answers Answers) (bool, error) {
+// evalCondition reports whether expr holds for data (conditionData). An
+// empty condition always holds.
+func evalCondition(expr string, data map[string]any) (bool, error) {
 	if expr == "" {
 		return true, nil
 	}
@@ -36,16 +36,32 @@ func evalCondition(expr string, answers Answers) (bool, error) {
 		return false, err
 	}
 	var out bytes.Buffer
-	if err := t.Execute(&out, answers.templateData()); err != nil {
+	if err := t.Execute(&out, data); err != nil {
 		return false, fmt.Errorf("condition %q: %w", expr, err)
 	}
 	return out.String() == "true", nil
 }
 
+// conditionData is what a condition sees: the answers, and the attributes
+// of the chosen choices as .choice.QUESTION.ATTRIBUTE.
+func (b *Blueprint) conditionData(answers Answers) map[string]any {
+	data := answers.templateData()
+	data["choice"] = b.choiceAttributes(answers)
+	return data
+}
+
+// holds reports whether expr holds for answers.
+func (b *Blueprint) holds(expr string, answers Answers) (bool, error) {
+	if expr == "" {
+		return true, nil
+	}
+	return evalCondition(expr, b.conditionData(answers))
+}
+
 // forbidden returns the first rule the answers break, or nil.
 func (b *Blueprint) forbidden(answers Answers) (*Rule, error) {
 	for i := range b.Rules {
-		hit, err := evalCondition(b.Rules[i].When, answers)
+		hit, err := b.holds(b.Rules[i].When, answers)
 		if err != nil {
 			return nil, err
 		}
@@ -59,7 +75,7 @@ func (b *Blueprint) forbidden(answers Answers) (*Rule, error) {
 func (b *Blueprint) selectedFileSets(answers Answers) ([]FileSet, error) {
 	var sets []FileSet
 	for _, f := range b.Files {
-		ok, err := evalCondition(f.When, answers)
+		ok, err := b.holds(f.When, answers)
 		if err != nil {
 			return nil, err
 		}

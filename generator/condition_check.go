@@ -25,7 +25,13 @@ func (b *Blueprint) checkCondition(expr string) (reads []string, err error) {
 			return b.checkComparison(expr, n)
 		case *parse.FieldNode:
 			name := n.Ident[0]
-			if _, ok := b.Question(name); !ok {
+			if name == "choice" {
+				r, ok := b.branchRead(n.Ident)
+				if !ok {
+					return fmt.Errorf("condition %q reads %s, which is not .choice.QUESTION.ATTRIBUTE of a choice question and an attribute its choices declare", expr, n)
+				}
+				name, _, _ = strings.Cut(r.name, ".")
+			} else if _, ok := b.Question(name); !ok {
 				return fmt.Errorf("condition %q reads .%s, which is not a question (questions: %s)", expr, name, strings.Join(b.questionNames(), ", "))
 			}
 			if !slices.Contains(reads, name) {
@@ -84,22 +90,30 @@ func (b *Blueprint) checkComparison(expr string, cmd *parse.CommandNode) error {
 	if !ok || (fn.Ident != "eq" && fn.Ident != "ne") {
 		return nil
 	}
-	var q Question
+	var r read
 	var literals []string
 	for _, a := range cmd.Args[1:] {
 		switch a := a.(type) {
 		case *parse.FieldNode:
-			q, _ = b.Question(a.Ident[0])
+			r, _ = b.branchRead(a.Ident)
 		case *parse.StringNode:
 			literals = append(literals, a.Text)
 		}
 	}
-	if q.Kind != KindChoice {
+	if r.name == "" {
 		return nil
 	}
 	for _, lit := range literals {
-		if !slices.Contains(q.ChoiceValues(), lit) {
-			return fmt.Errorf("condition %q compares .%s with %q, which is not one of its choices (%s)", expr, q.Name, lit, strings.Join(q.ChoiceValues(), ", "))
+		if !slices.Contains(r.values, lit) {
+			what := "choices" // of a question; an attribute has values
+			if strings.Contains(r.name, ".") {
+				what = "values"
+			}
+			field := r.name
+			if what == "values" {
+				field = "choice." + r.name
+			}
+			return fmt.Errorf("condition %q compares .%s with %q, which is not one of its %s (%s)", expr, field, lit, what, strings.Join(r.values, ", "))
 		}
 	}
 	return nil

@@ -61,7 +61,7 @@ func (b *Blueprint) selectedControls(answers Answers) ([]Control, error) {
 	var selected []Control
 	for i, c := range b.Controls {
 		if c.When != "" {
-			ok, err := evalCondition(c.When, answers)
+			ok, err := b.holds(c.When, answers)
 			if err != nil {
 				return nil, fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
 			}

@@ -29,7 +29,7 @@ func (b *Blueprint) checkNextSteps() error {
 func (b *Blueprint) nextSteps(answers Answers) ([]string, error) {
 	var out []string
 	for _, step := range b.NextSteps {
-		ok, err := evalCondition(step.When, answers)
+		ok, err := b.holds(step.When, answers)
 		if err != nil {
 			return nil, fmt.Errorf("next step %q: %w", step.Run, err)
 		}

@@ -18,6 +18,9 @@ type PythonSpec struct {
 	DevDependencies []Requirement `yaml:"dev_dependencies"`
 
 	catalog *LockCatalog
+	// conditionData gives requirement conditions the blueprint's view of
+	// the answers (choice attributes included); the answers alone without a blueprint.
+	conditionData func(Answers) map[string]any
 }
 
 // Requirement is one direct dependency, such as "psycopg[binary]==3.3.9".
@@ -189,7 +192,7 @@ func (p *PythonSpec) selected(answers Answers) (deps, dev []string, err error) {
 	pick := func(reqs []Requirement) ([]string, error) {
 		var out []string
 		for _, r := range reqs {
-			ok, err := evalCondition(r.When, answers)
+			ok, err := evalCondition(r.When, p.conditions(answers))
 			if err != nil {
 				return nil, err
 			}
@@ -255,4 +258,11 @@ func (c *LockCatalog) lockFile(reqs []string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+func (p *PythonSpec) conditions(answers Answers) map[string]any {
+	if p.conditionData == nil {
+		return answers.templateData()
+	}
+	return p.conditionData(answers)
 }

@@ -48,7 +48,7 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 	if err != nil {
 		return nil, err
 	}
-	data := answers.templateData()
+	data := b.conditionData(answers)
 	if b.Python != nil {
 		python, err := b.Python.data(answers)
 		if err != nil {
