@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,14 +43,52 @@ func withChoice(t *testing.T, question, after, value, attributes string) []byte 
 	return []byte(text[:at] + entry + text[at:])
 }
 
+// documentedPlaces reads a list of template paths from docs/adding-a-choice.md,
+// between "<!-- places: TITLE -->" and "<!-- end -->".
+func documentedPlaces(t *testing.T, title string) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../docs/adding-a-choice.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "<!-- places: "+title+" -->\n")
+	block, _, closed := strings.Cut(rest, "<!-- end -->")
+	if !ok || !closed {
+		t.Fatalf("docs/adding-a-choice.md has no list %q", title)
+	}
+	var places []string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		if p := strings.Trim(strings.TrimPrefix(line, "- "), "`"); p != "" {
+			places = append(places, p)
+		}
+	}
+	return places
+}
+
+// filesNamed is the sorted, distinct template paths of problems.
+func filesNamed(problems []generator.BranchProblem) []string {
+	var files []string
+	for _, p := range problems {
+		file, _, _ := strings.Cut(p.Where, ":")
+		if !slices.Contains(files, file) {
+			files = append(files, file)
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
 func TestANewChoiceIsNamedWhereverATemplateMustDecide(t *testing.T) {
-	for _, c := range []struct{ question, after, value, attributes string }{
-		{"cache", "memcached", "valkey", "{label: Valkey, protocol: redis, setting: REDIS_URL, server: valkey}"},
-		{"cache", "memcached", "hazelcast", "{label: Hazelcast, protocol: hazelcast, setting: HAZELCAST_URL, server: hazelcast}"},
-		{"ci", "gitlab", "woodpecker", ""},
-		{"auth", "jwt", "saml", ""},
-		{"database", "sqlite", "cockroach", "{label: CockroachDB, server: cockroach}"},
-		{"deploy", "vm", "nomad", ""},
+	for _, c := range []struct {
+		question, after, value, attributes string
+		documented                         string // the list in docs/adding-a-choice.md, if any
+	}{
+		{"cache", "memcached", "valkey", "{label: Valkey, protocol: redis, setting: REDIS_URL, server: valkey}", "cache with an existing protocol"},
+		{"cache", "memcached", "hazelcast", "{label: Hazelcast, protocol: hazelcast, setting: HAZELCAST_URL, server: hazelcast}", "cache with a new protocol"},
+		{"ci", "gitlab", "woodpecker", "", ""},
+		{"auth", "jwt", "saml", "", ""},
+		{"database", "sqlite", "cockroach", "{label: CockroachDB, setting: DATABASE_URL, server: cockroach}", ""},
+		{"deploy", "vm", "nomad", "", ""},
 	} {
 		b, err := generator.ParseBlueprint(withChoice(t, c.question, c.after, c.value, c.attributes), templates.FS)
 		if err != nil {
@@ -59,9 +98,21 @@ func TestANewChoiceIsNamedWhereverATemplateMustDecide(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s=%s: %d places", c.question, c.value, len(problems))
 		for _, p := range problems {
-			t.Log("  ", p.Where)
+			// Every place names the new value, so the contributor knows why.
+			if !strings.Contains(p.Message, c.value) {
+				t.Errorf("%s=%s: %s does not name the new value", c.question, c.value, p)
+			}
 		}
+		named := filesNamed(problems)
+		if c.documented != "" {
+			if want := documentedPlaces(t, c.documented); !slices.Equal(named, want) {
+				t.Errorf("%s=%s: go test names %q, docs/adding-a-choice.md (%s) lists %q; update the doc",
+					c.question, c.value, named, c.documented, want)
+			}
+		} else if len(problems) == 0 {
+			t.Errorf("%s=%s: no template was named, but every %s else serves a fixed set of values", c.question, c.value, c.question)
+		}
+		t.Logf("%s=%s: %d places in %d files", c.question, c.value, len(problems), len(named))
 	}
 }

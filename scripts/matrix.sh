@@ -305,11 +305,14 @@ side_checks() {
   step "$log" "bandit" bash -c "cd '$dir' && '$bin/bandit' --quiet --recursive src" || return 1
   local migrated="n/a (no database)" database_url=""
   if [ "$db" != none ]; then
-    case $db in
-      postgres) create_database "${name}_migrate"; database_url=$POSTGRES_URL_BASE/${name}_migrate ;;
-      mysql) create_mysql_database "${name}_migrate"; database_url=$MYSQL_URL_BASE/${name}_migrate ;;
-      sqlite) database_url=sqlite:///$dir/instance/migrated.sqlite3; mkdir -p "$dir/instance" ;;
-    esac
+    # A database server the manifest names for this choice, or else a SQLite file.
+    local server
+    server=$("$work/matrix" services "$dir/.rampart.yaml" | awk -F'\t' '$1 == "DATABASE_URL" {print $2}')
+    if [ -n "$server" ]; then
+      database_url=$(server_url "$server" "${name}_migrate") || { echo "no server $server"; return 1; }
+    else
+      database_url=sqlite:///$dir/instance/migrated.sqlite3; mkdir -p "$dir/instance"
+    fi
     # Production mode: every required setting, or the app refuses to start.
     local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
       "SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -324,24 +327,23 @@ side_checks() {
   echo "$migrated"
 }
 
-# tests_in DIR BIN NAME DB CACHE LOG KEY: the suite without servers, then
+# tests_in DIR BIN NAME LOG KEY: the suite without servers, then
 # against every server the project uses; prints both counts, or the failed step.
 tests_in() {
-  local dir=$1 bin=$2 name=$3 db=$4 cache=$5 log=$6 key=$7
+  local dir=$1 bin=$2 name=$3 log=$4 key=$5
   step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
     '$bin/pytest' -q -p no:cacheprovider" || return 1
   local alone; alone=$(pytest_count "$log")
 
-  local servers=() envs=() database_url=""
-  case $db in
-    postgres) create_database "$name"; database_url=$POSTGRES_URL_BASE/$name; servers+=(postgres) ;;
-    mysql) create_mysql_database "$name"; database_url=$MYSQL_URL_BASE/$name; servers+=(mariadb) ;;
-  esac
-  [ -z "$database_url" ] || envs+=("DATABASE_URL=$database_url")
-  case $cache in
-    redis) envs+=("REDIS_URL=$REDIS_URL_BASE/0"); servers+=(redis) ;;
-    memcached) envs+=("MEMCACHED_SERVERS=$MEMCACHED_SERVERS"); servers+=(memcached) ;;
-  esac
+  # Which servers, and the settings that name them, come from the manifest's
+  # choice attributes (tools/matrix services), not from this script.
+  local servers=() envs=() wanted setting server url
+  wanted=$("$work/matrix" services "$dir/.rampart.yaml") || { echo "tools/matrix services"; return 1; }
+  while IFS=$'\t' read -r setting server; do
+    [ -n "$server" ] || continue
+    url=$(server_url "$server" "$name") || { echo "no server $server"; return 1; }
+    envs+=("$setting=$url"); servers+=("$server")
+  done <<<"$wanted"
   local with="n/a (no server in this stack)"
   if [ ${#servers[@]} -gt 0 ]; then
     step "$log" "pytest (${servers[*]})" bash -c "cd '$dir' && env ${envs[*]} '$bin/pytest' -q -p no:cacheprovider \
@@ -363,9 +365,8 @@ prove() { # prove NAME FLAGS: one combination against real servers
   read -r -a args <<<"$flags"
   generate "$work/servers" "$name" "${args[@]}" >"$log" 2>&1 || { echo "rampart new"; return 1; }
   local key; key=$(proof_key "$dir")
-  local db cache pkg
+  local db pkg
   db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
-  cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
   pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
 
   local venv
@@ -376,7 +377,7 @@ prove() { # prove NAME FLAGS: one combination against real servers
   cp -a "$dir" "$dir-side"
   side_checks "$dir-side" "$bin" "$pkg" "$name" "$db" "$log.side" >"$log.side-out" 2>&1 &
   local side=$!
-  if ! tests_in "$dir" "$bin" "$name" "$db" "$cache" "$log" "$key" >"$log.tests-out"; then
+  if ! tests_in "$dir" "$bin" "$name" "$log" "$key" >"$log.tests-out"; then
     wait "$side" || true
     cat "$log.side" >>"$log" 2>/dev/null || true
     cat "$log.tests-out"; return 1

@@ -156,6 +156,22 @@ stop_services() {
   return 0
 }
 
+# server_url SERVER NAME [REDIS-DB]: what points an app at SERVER (a choice's
+# server attribute in the manifest), with a fresh database NAME on servers
+# that hold databases. A server these scripts cannot start is an error, so a
+# new choice is never "proved" against no server at all.
+server_url() {
+  case $1 in
+    postgres) create_database "$2" && echo "$POSTGRES_URL_BASE/$2" ;;
+    mariadb) create_mysql_database "$2" && echo "$MYSQL_URL_BASE/$2" ;;
+    redis) echo "$REDIS_URL_BASE/${3:-0}" ;;
+    memcached) echo "$MEMCACHED_SERVERS" ;;
+    *) echo "scripts/services.sh cannot start server '$1' (a choice's server attribute):" \
+      "teach install_services, start_services, server_up, server_down and server_url about it" >&2
+      return 1 ;;
+  esac
+}
+
 # create_database NAME: a fresh, empty PostgreSQL database.
 create_database() {
   PGOPTIONS="-c client_min_messages=warning" psql "$POSTGRES_URL_BASE/postgres" -q -v ON_ERROR_STOP=1 \
