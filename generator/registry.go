@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 )
 
@@ -31,7 +32,7 @@ func LoadBlueprints(manifests, templates fs.FS, rampartVersion string) (map[stri
 		if want := strings.TrimSuffix(path.Base(name), ".yaml"); b.Name != want {
 			return nil, fmt.Errorf("%s: declares name %q; the file must be named %s.yaml", name, b.Name, b.Name)
 		}
-		if semver.IsValid(rampartVersion) && semver.Compare(rampartVersion, b.MinRampartVersion) < 0 {
+		if releaseBuild(rampartVersion) && semver.Compare(rampartVersion, b.MinRampartVersion) < 0 {
 			return nil, fmt.Errorf("blueprint %s %s needs rampart %s or newer; this is %s", b.Name, b.Version, b.MinRampartVersion, rampartVersion)
 		}
 		all[b.Name] = b
@@ -47,4 +48,15 @@ func SortedNames(all map[string]*Blueprint) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// releaseBuild reports whether version names a release (or a commit after
+// one). "(devel)" and the v0.0.0 pseudo-version go install gives a commit of
+// a module with no tag (v0.0.0-20261123162517-74f753a5f35d) are development
+// builds of this very tree: they are never refused a blueprint.
+func releaseBuild(version string) bool {
+	if !semver.IsValid(version) {
+		return false
+	}
+	return !module.IsPseudoVersion(version) || !strings.HasPrefix(version, "v0.0.0-")
 }

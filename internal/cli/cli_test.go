@@ -547,3 +547,28 @@ func TestNextStepsAreTheOnesTheProjectHas(t *testing.T) {
 		})
 	}
 }
+
+// When the blueprints cannot be loaded there are no answer flags; the user
+// must learn why, not read "unknown flag: --database".
+func TestABlueprintLoadFailureIsReportedInsteadOfUnknownFlags(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	io, _, _, errOut := iostreams.Test()
+	f := &Factory{IO: io, Blueprints: func() (map[string]*generator.Blueprint, error) {
+		return generator.LoadBlueprints(blueprints.Manifests, templates.FS, "v0.0.1")
+	}}
+	cmd := NewRootCmd(f)
+	cmd.SetArgs([]string{"new", "demo", "--database", "sqlite", "--yes"})
+	_, err := cmd.ExecuteC()
+	if err == nil {
+		t.Fatal("rampart new succeeded without blueprints")
+	}
+	msg := err.Error() + errOut.String()
+	if !strings.Contains(msg, "needs rampart v0.1.0 or newer") || strings.Contains(msg, "unknown flag") {
+		t.Errorf("error %q, want the load failure and no unknown-flag message", msg)
+	}
+	if ExitCode(err) == 0 {
+		t.Error("exit code 0")
+	}
+	expectNothingWritten(t, dir)
+}

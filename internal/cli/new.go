@@ -52,6 +52,9 @@ func NewCmdNew(f *Factory, runF func(context.Context, *NewOptions) error) *cobra
   rampart new demo --answers other/.rampart.yaml --output ./services/demo  # replay other's answers
   rampart new demo --yes --dry-run --json`,
 		Args: cobra.MaximumNArgs(1),
+		// Without blueprints there are no answer flags: report why, not
+		// "unknown flag: --database".
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: loadErr != nil},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if loadErr != nil {
 				return runError{fmt.Errorf("loading blueprints: %w", loadErr)}
