@@ -120,7 +120,7 @@ func runContext(t *testing.T, ctx context.Context, dir string, tty bool, prompte
 	}
 	cmd := NewRootCmd(f)
 	cmd.SetArgs(args)
-	_, err := cmd.ExecuteContextC(ctx)
+	_, err := Execute(ctx, cmd)
 	if err != nil {
 		errOut.WriteString(err.Error())
 	}
@@ -559,7 +559,7 @@ func TestABlueprintLoadFailureIsReportedInsteadOfUnknownFlags(t *testing.T) {
 	}}
 	cmd := NewRootCmd(f)
 	cmd.SetArgs([]string{"new", "demo", "--database", "sqlite", "--yes"})
-	_, err := cmd.ExecuteC()
+	_, err := Execute(context.Background(), cmd)
 	if err == nil {
 		t.Fatal("rampart new succeeded without blueprints")
 	}
@@ -571,4 +571,35 @@ func TestABlueprintLoadFailureIsReportedInsteadOfUnknownFlags(t *testing.T) {
 		t.Error("exit code 0")
 	}
 	expectNothingWritten(t, dir)
+}
+
+func TestExitCodesSeparateUsageFromFailures(t *testing.T) {
+	io, _, _, _ := iostreams.Test()
+	f := &Factory{IO: io, Blueprints: func() (map[string]*generator.Blueprint, error) {
+		return generator.LoadBlueprints(blueprints.Manifests, templates.FS, "(devel)")
+	}}
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"bogus"}, ExitUsage},                               // unknown command
+		{[]string{"new", "a", "b"}, ExitUsage},                       // too many arguments
+		{[]string{"new", "--no-such-flag"}, ExitUsage},               // unknown flag
+		{[]string{"version", "extra"}, ExitUsage},                    // arguments where none are taken
+		{[]string{"new", "demo", "--yes", "--dry-run"}, ExitFailure}, // the command's own unclassified error
+	} {
+		root := NewRootCmd(f)
+		// Replace new's behaviour with an unclassified failure.
+		for _, sub := range root.Commands() {
+			if sub.Name() == "new" {
+				root.RemoveCommand(sub)
+			}
+		}
+		root.AddCommand(NewCmdNew(f, func(context.Context, *NewOptions) error { return errors.New("disk on fire") }))
+		root.SetArgs(c.args)
+		_, err := Execute(context.Background(), root)
+		if got := ExitCode(err); got != c.want {
+			t.Errorf("rampart %s: exit %d (%v), want %d", strings.Join(c.args, " "), got, err, c.want)
+		}
+	}
 }

@@ -93,10 +93,24 @@ func ExitCode(err error) int {
 	case errors.As(err, new(runError)):
 		return ExitFailure
 	default:
-		// Errors cobra raises itself before a command runs (unknown
-		// command, wrong argument count) are usage errors.
-		return ExitUsage
+		// Unclassified: a command failed while doing its work. Errors cobra
+		// raises before any command runs are usage errors (Execute).
+		return ExitFailure
 	}
+}
+
+// Execute runs root under ctx. An error raised before any command started
+// (an unknown command, a wrong argument count) is a usage error; what a
+// command returns keeps its own classification.
+func Execute(ctx context.Context, root *cobra.Command) (*cobra.Command, error) {
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	ran, err := root.ExecuteContextC(ctx)
+	var usage usageError
+	if err != nil && !started && !errors.As(err, &usage) {
+		err = usageError{err: err, cmd: ran}
+	}
+	return ran, err
 }
 
 // runError marks a failure while a command was doing its work.
@@ -113,7 +127,7 @@ func Main() int {
 	defer stop()
 	f := NewFactory()
 	cmd := NewRootCmd(f)
-	ran, err := cmd.ExecuteContextC(ctx)
+	ran, err := Execute(ctx, cmd)
 	code := ExitCode(err)
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "rampart: %s\n", err)
