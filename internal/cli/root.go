@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,9 +43,11 @@ func NewFactory() *Factory {
 	return &Factory{
 		IO:    iostreams.System(),
 		Build: build,
-		Blueprints: func() (map[string]*generator.Blueprint, error) {
+		// Loaded once per process: building the commands (their flags) and
+		// running one both need them.
+		Blueprints: sync.OnceValues(func() (map[string]*generator.Blueprint, error) {
 			return generator.LoadBlueprints(blueprints.Manifests, templates.FS, build.Version)
-		},
+		}),
 		Prompter: func() Prompter { return prompter.New() },
 	}
 }
