@@ -1,6 +1,8 @@
 package matrix_test
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -129,4 +131,33 @@ func TestFlagsAndName(t *testing.T) {
 
 func pairKey(a, b matrix.Choice) string {
 	return a.Question + "=" + a.Value + "," + b.Question + "=" + b.Value
+}
+
+// Every server a choice names (its server attribute) is one the proof
+// scripts can start: scripts/services.sh's server_url knows it.
+func TestEveryServerAChoiceNamesCanBeStarted(t *testing.T) {
+	raw, err := os.ReadFile("../../scripts/services.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, ok := strings.Cut(string(raw), "\nserver_url() {\n")
+	body, _, closed := strings.Cut(body, "\n}\n")
+	if !ok || !closed {
+		t.Fatal("scripts/services.sh has no server_url function")
+	}
+	known := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+([a-z0-9_-]+)\)`).FindAllStringSubmatch(body, -1) {
+		known[m[1]] = true
+	}
+	if len(known) < 2 {
+		t.Fatalf("read only %v from server_url", known)
+	}
+	for _, q := range flask(t).Questions {
+		for _, c := range q.Choices {
+			server, _ := c.Attributes["server"].(string)
+			if server != "" && !known[server] {
+				t.Errorf("%s=%s names server %q, which scripts/services.sh cannot start (it knows %v)", q.Name, c.Value, server, known)
+			}
+		}
+	}
 }
