@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rampart-dev/rampart/blueprints"
 	"github.com/rampart-dev/rampart/generator"
@@ -601,5 +602,77 @@ func TestExitCodesSeparateUsageFromFailures(t *testing.T) {
 		if got := ExitCode(err); got != c.want {
 			t.Errorf("rampart %s: exit %d (%v), want %d", strings.Join(c.args, " "), got, err, c.want)
 		}
+	}
+}
+
+// A second blueprint brings its own questions as flags: rampart's code does
+// not change, and a flag the chosen blueprint does not ask is refused.
+func TestASecondBlueprintsQuestionsAreFlags(t *testing.T) {
+	mini, err := generator.ParseBlueprint([]byte(`
+name: mini
+version: v0.1.0
+summary: a second blueprint
+min_rampart_version: v0.1.0
+templates: mini
+questions:
+  - name: name
+    prompt: Project name
+    kind: text
+    positional: true
+    validate: [dns-label]
+  - name: orm
+    prompt: ORM
+    kind: choice
+    default: sqlalchemy
+    choices: [{value: sqlalchemy}, {value: peewee}]
+files:
+  - src: base
+next_steps:
+  - run: make run
+`), fstest.MapFS{"mini/base/README.md.tmpl": {Data: []byte("<% .name %> uses <% .orm %>\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := func() (map[string]*generator.Blueprint, error) {
+		all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, "(devel)")
+		if err == nil {
+			all["mini"] = mini
+		}
+		return all, err
+	}
+	run := func(dir string, args ...string) (int, string) {
+		t.Chdir(dir)
+		io, _, out, errOut := iostreams.Test()
+		cmd := NewRootCmd(&Factory{IO: io, Blueprints: two})
+		cmd.SetArgs(args)
+		_, err := Execute(context.Background(), cmd)
+		if err != nil {
+			errOut.WriteString(err.Error())
+		}
+		return ExitCode(err), out.String() + errOut.String()
+	}
+
+	dir := t.TempDir()
+	if code, out := run(dir, "new", "demo", "--blueprint", "mini", "--orm", "peewee", "--yes", "--no-git"); code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	} else if !strings.Contains(out, "make run") || strings.Contains(out, "make install") {
+		t.Errorf("next steps are not mini's own: %s", out)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "demo", "README.md")); err != nil || string(got) != "demo uses peewee\n" {
+		t.Errorf("README.md = %q, %v", got, err)
+	}
+
+	dir = t.TempDir()
+	code, out := run(dir, "new", "demo", "--orm", "peewee", "--yes", "--no-git")
+	if code != ExitUsage || !strings.Contains(out, "--orm answers a question of blueprint mini, not of flask") {
+		t.Errorf("flask with --orm: exit %d: %s", code, out)
+	}
+	code, out = run(dir, "new", "demo", "--blueprint", "mini", "--database", "sqlite", "--yes", "--no-git")
+	if code != ExitUsage || !strings.Contains(out, "--database answers a question of blueprint flask, not of mini; mini asks: --orm") {
+		t.Errorf("mini with --database: exit %d: %s", code, out)
+	}
+	expectNothingWritten(t, dir)
+	if _, out := run(dir, "new", "--help"); !strings.Contains(out, "--orm") || !strings.Contains(out, "--database") {
+		t.Errorf("help lacks a blueprint's flags:\n%s", out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,12 +84,17 @@ func NewCmdNew(f *Factory, runF func(context.Context, *NewOptions) error) *cobra
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print every file that would be written, with its size, and write nothing")
 	fl.BoolVar(&opts.JSON, "json", false, "print a machine-readable summary on stdout")
 	fl.BoolVar(&opts.NoGit, "no-git", false, "do not run git init in the new project")
-	if b := all[DefaultBlueprint]; b != nil {
+	// Every blueprint's questions are flags (the default blueprint's first,
+	// so its help wins where two share a question); runNew refuses a flag
+	// the chosen blueprint does not ask.
+	registered := map[string]bool{}
+	for _, b := range blueprintsDefaultFirst(all) {
 		for _, q := range b.Questions {
-			if q.Positional {
+			if q.Positional || registered[flagName(q.Name)] {
 				continue
 			}
 			name := flagName(q.Name)
+			registered[name] = true
 			def := q.Default
 			if strings.Contains(def, generator.LeftDelim) {
 				def = "" // derived from other answers; flagUsage says how
@@ -103,6 +109,20 @@ func NewCmdNew(f *Factory, runF func(context.Context, *NewOptions) error) *cobra
 		}
 	}
 	return cmd
+}
+
+// blueprintsDefaultFirst lists the blueprints, the default one first, then by name.
+func blueprintsDefaultFirst(all map[string]*generator.Blueprint) []*generator.Blueprint {
+	var out []*generator.Blueprint
+	if b := all[DefaultBlueprint]; b != nil {
+		out = append(out, b)
+	}
+	for _, name := range generator.SortedNames(all) {
+		if name != DefaultBlueprint {
+			out = append(out, all[name])
+		}
+	}
+	return out
 }
 
 // questionFlags maps flag names to the questions they answer, across every
@@ -144,6 +164,9 @@ func runNew(ctx context.Context, opts *NewOptions) error {
 	bp, ok := all[opts.Blueprint]
 	if !ok {
 		return &generator.InputError{Err: fmt.Errorf("unknown blueprint %q for --blueprint; built in: %s", opts.Blueprint, strings.Join(generator.SortedNames(all), ", "))}
+	}
+	if err := flagsBelongTo(bp, all, opts.Flags); err != nil {
+		return err
 	}
 
 	interactive := !opts.Yes && io.CanPrompt()
@@ -232,4 +255,34 @@ func positionalName(bp *generator.Blueprint) string {
 		}
 	}
 	return "name"
+}
+
+// flagsBelongTo refuses an answer flag that the chosen blueprint does not
+// ask (flags are registered for every blueprint's questions).
+func flagsBelongTo(bp *generator.Blueprint, all map[string]*generator.Blueprint, flags map[string]string) error {
+	for _, question := range slices.Sorted(maps.Keys(flags)) {
+		if _, ok := bp.Question(question); ok {
+			continue
+		}
+		var askedBy []string
+		for _, name := range generator.SortedNames(all) {
+			if _, ok := all[name].Question(question); ok {
+				askedBy = append(askedBy, name)
+			}
+		}
+		return &generator.InputError{Err: fmt.Errorf("--%s answers a question of blueprint %s, not of %s; %s asks: %s",
+			flagName(question), strings.Join(askedBy, ", "), bp.Name, bp.Name, strings.Join(answerFlags(bp), ", "))}
+	}
+	return nil
+}
+
+// answerFlags lists the flags that answer bp's questions.
+func answerFlags(bp *generator.Blueprint) []string {
+	var out []string
+	for _, q := range bp.Questions {
+		if !q.Positional {
+			out = append(out, "--"+flagName(q.Name))
+		}
+	}
+	return out
 }
