@@ -676,3 +676,16 @@ next_steps:
 		t.Errorf("help lacks a blueprint's flags:\n%s", out)
 	}
 }
+
+func TestRootHelpListsTheBlueprintsFromTheirManifests(t *testing.T) {
+	r := run(t, t.TempDir(), false, nil, "--help")
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, "(devel)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range all {
+		if !strings.Contains(r.out, b.Name) || !strings.Contains(r.out, b.Summary) {
+			t.Errorf("root help lacks blueprint %s (%s):\n%s", b.Name, b.Summary, r.out)
+		}
+	}
+}

@@ -56,9 +56,8 @@ func NewFactory() *Factory {
 func NewRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "rampart",
-		Short: "Generate secure-by-default Flask applications",
-		Long: "rampart generates a complete, secure-by-default Flask application: app code with its\n" +
-			"security controls wired in and tested, migrations, and the tooling around them.",
+		Short: "Generate secure-by-default projects from blueprints",
+		Long:  rootDescription(f),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       f.Build.Version,
@@ -71,6 +70,21 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	})
 	root.AddCommand(NewCmdNew(f, nil), newCmdBlueprints(f), newCmdVersion(f))
 	return root
+}
+
+// rootDescription says what rampart makes, from the blueprints' own summaries.
+func rootDescription(f *Factory) string {
+	text := "rampart generates a complete, secure-by-default project from a blueprint: app code with\n" +
+		"its security controls wired in and tested, and the tooling around it."
+	all, err := f.Blueprints()
+	if err != nil || len(all) == 0 {
+		return text
+	}
+	text += "\n\nBlueprints (rampart new NAME --blueprint BLUEPRINT):"
+	for _, b := range blueprintsDefaultFirst(all) {
+		text += fmt.Sprintf("\n  %-10s %s %s", b.Name, b.Version, b.Summary)
+	}
+	return text
 }
 
 // usageError marks a problem with how the command was called.
