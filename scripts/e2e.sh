@@ -85,9 +85,10 @@ echo "== servers"
 start_services "$work/services"
 
 echo "== combinations"
-(cd "$repo" && go build -o "$work/rampart" . && go run ./tools/matrix pairwise) >"$work/pairwise.tsv"
+(cd "$repo" && go build -o "$work/rampart" . && go build -o "$work/matrix" ./tools/matrix)
+"$work/matrix" pairwise >"$work/pairwise.tsv"
 if [ -n "${ONLY:-}" ]; then
-  (cd "$repo" && go run ./tools/matrix all) | awk -F'\t' -v only=",$ONLY," '$3 == "" && index(only, "," $1 ",")' >"$work/pairwise.tsv"
+  "$work/matrix" all | awk -F'\t' -v only=",$ONLY," '$3 == "" && index(only, "," $1 ",")' >"$work/pairwise.tsv"
 fi
 count=$(wc -l <"$work/pairwise.tsv")
 [ "$count" -gt 0 ] || { echo "no combination to prove (ONLY=$ONLY names none; see go run ./tools/matrix all)"; exit 2; }
@@ -189,10 +190,9 @@ prove_live() { # prove_live NAME FLAGS
   mkdir -p "$work/projects"
   (cd "$work/projects" && "$work/rampart" new "$name" --yes --no-git "${args[@]}" >/dev/null) || { echo "  FAIL rampart new"; return 1; }
   local key; key=$(proof_key "$dir")
-  local db cache auth pkg deploy
+  local db auth pkg deploy
   db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
   deploy=$(sed -n 's/^ *deploy: //p' "$dir/.rampart.yaml")
-  cache=$(sed -n 's/^ *cache: //p' "$dir/.rampart.yaml")
   auth=$(sed -n 's/^ *auth: //p' "$dir/.rampart.yaml")
   pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
 
@@ -205,17 +205,21 @@ prove_live() { # prove_live NAME FLAGS
 
   local env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=0
     "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" GUNICORN_WORKERS=2 LOG_LEVEL=WARNING)
-  local backend="" server=""
-  case $db in
-    postgres) create_database "e2e_$name"; env+=("DATABASE_URL=$POSTGRES_URL_BASE/e2e_$name"); backend="the database"; server=postgres ;;
-    mysql) create_mysql_database "e2e_$name"; env+=("DATABASE_URL=$MYSQL_URL_BASE/e2e_$name"); backend="the database"; server=mariadb ;;
-    sqlite) mkdir -p "$dir/instance"; env+=("DATABASE_URL=sqlite:///$dir/instance/e2e.sqlite3") ;;
-  esac
-  case $cache in
-    redis) redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning -n 2 flushdb >/dev/null
-      env+=("REDIS_URL=$REDIS_URL_BASE/2"); [ -n "$server" ] || { backend="the cache"; server=redis; } ;;
-    memcached) env+=("MEMCACHED_SERVERS=$MEMCACHED_SERVERS"); [ -n "$server" ] || { backend="the cache"; server=memcached; } ;;
-  esac
+  # The servers and their settings come from the manifest (choice attributes);
+  # the first is the one stopped to watch /readyz turn 503.
+  local backend="" server="" servers=() server_env=() wanted setting srv url
+  wanted=$("$work/matrix" services "$dir/.rampart.yaml") || { echo "  FAIL tools/matrix services"; return 1; }
+  while IFS=$'\t' read -r setting srv; do
+    [ -n "$srv" ] || continue
+    url=$(server_url "$srv" "e2e_$name" 2) || { echo "  FAIL no server $srv"; return 1; }
+    env+=("$setting=$url"); server_env+=("$setting=$url"); servers+=("$srv")
+    if [ -z "$server" ]; then
+      server=$srv backend="the cache"
+      [ "$setting" != DATABASE_URL ] || backend="the database"
+    fi
+  done <<<"$wanted"
+  # SQLite: a file, no server.
+  if [ "$db" = sqlite ]; then mkdir -p "$dir/instance"; env+=("DATABASE_URL=sqlite:///$dir/instance/e2e.sqlite3"); fi
 
   # The controls table's tests, against the real servers: all must pass, none skipped.
   local ids
@@ -224,12 +228,8 @@ prove_live() { # prove_live NAME FLAGS
     echo "  ok   the controls table's $(wc -w <<<"$ids") tests: this very content passed its whole suite" \
       "against real servers, none skipped (matrix.sh's server phase; key $key)"
   else
-    # The servers' URLs only (the tests make their own apps); SQLite tests use their own files.
-    local e test_env=()
-    for e in "${env[@]}"; do
-      case $e in DATABASE_URL=sqlite*) ;; DATABASE_URL=*|REDIS_URL=*|MEMCACHED_SERVERS=*) test_env+=("$e") ;; esac
-    done
-    if ! (cd "$dir" && env "${test_env[@]}" "$venv/bin/pytest" -q -p no:cacheprovider --junitxml="$work/$name-controls.xml" \
+    # The servers' settings only (the tests make their own apps); SQLite tests use their own files.
+    if ! (cd "$dir" && env "${server_env[@]}" "$venv/bin/pytest" -q -p no:cacheprovider --junitxml="$work/$name-controls.xml" \
         $ids >"$work/$name-controls.log" 2>&1); then
       tail -n 20 "$work/$name-controls.log"; echo "  FAIL the controls table's tests"; return 1
     fi
@@ -284,9 +284,9 @@ PY
 
   # Where the probe counts server-side sessions (anonymous visitors must write none).
   local store=()
-  case $cache in
-    redis) store=(--redis-scan "redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning -n 2 --scan --pattern '*:session:*'") ;;
-    memcached) store=(--memcached "$MEMCACHED_SERVERS") ;;
+  case " ${servers[*]} " in
+    *" redis "*) store=(--redis-scan "redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning -n 2 --scan --pattern '*:session:*'") ;;
+    *" memcached "*) store=(--memcached "$MEMCACHED_SERVERS") ;;
   esac
   python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" "${store[@]}" || return 1
 

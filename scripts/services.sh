@@ -158,13 +158,14 @@ stop_services() {
 
 # server_url SERVER NAME [REDIS-DB]: what points an app at SERVER (a choice's
 # server attribute in the manifest), with a fresh database NAME on servers
-# that hold databases. A server these scripts cannot start is an error, so a
+# that hold databases (Redis: database REDIS-DB, default 0, emptied). A server these scripts cannot start is an error, so a
 # new choice is never "proved" against no server at all.
 server_url() {
   case $1 in
     postgres) create_database "$2" && echo "$POSTGRES_URL_BASE/$2" ;;
     mariadb) create_mysql_database "$2" && echo "$MYSQL_URL_BASE/$2" ;;
-    redis) echo "$REDIS_URL_BASE/${3:-0}" ;;
+    redis) redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning -n "${3:-0}" flushdb >/dev/null \
+      && echo "$REDIS_URL_BASE/${3:-0}" ;;
     memcached) echo "$MEMCACHED_SERVERS" ;;
     *) echo "scripts/services.sh cannot start server '$1' (a choice's server attribute):" \
       "teach install_services, start_services, server_up, server_down and server_url about it" >&2
