@@ -36,6 +36,8 @@ rm -rf "$results"
 mkdir -p "$results"
 
 . "$repo/scripts/services.sh"
+# shellcheck source=scripts/lib/venv.sh
+. "$repo/scripts/lib/venv.sh"
 
 pids=()
 cleanup() {
@@ -65,12 +67,9 @@ combination=$(for key in database cache auth deploy ci; do sed -n "s/^ *$key: //
 # The dev lock adds the build backend an editable install needs (and test
 # tools). Virtualenvs are kept between runs, one per lock file.
 venv=${BENCH_VENVS:-/tmp/rampart-bench-venvs}/$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
-if [ ! -x "$venv/bin/gunicorn" ]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --require-hashes -r "$dir/requirements-dev.lock"
-fi
-"$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$dir"
+# Byte-compiled at install, as pip does: start-up figures must not include it.
+UV_COMPILE_BYTECODE=1 venv_from_lock "$dir/requirements-dev.lock" "$venv"
+install_project "$venv" "$dir"
 mkdir -p "$work/baseline"
 cat >"$work/baseline/hello.py" <<'PY'
 from flask import Flask

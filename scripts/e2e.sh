@@ -31,6 +31,8 @@ mkdir -p "$ARTIFACTS"
 . "$repo/scripts/services.sh"
 # shellcheck source=scripts/lib/proof_cache.sh
 . "$repo/scripts/lib/proof_cache.sh"
+# shellcheck source=scripts/lib/venv.sh
+. "$repo/scripts/lib/venv.sh"
 
 pids=()
 cleanup() {
@@ -197,11 +199,8 @@ prove_live() { # prove_live NAME FLAGS
   pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
 
   local venv=$work/venvs/$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
-  if [ ! -d "$venv" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --require-hashes -r "$dir/requirements-dev.lock" || { echo "  FAIL pip install"; return 1; }
-  fi
-  "$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$dir" || return 1
+  venv_from_lock "$dir/requirements-dev.lock" "$venv" || { echo "  FAIL installing the lock"; return 1; }
+  install_project "$venv" "$dir" || { echo "  FAIL installing the project"; return 1; }
 
   local env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=0
     "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" GUNICORN_WORKERS=2 LOG_LEVEL=WARNING)

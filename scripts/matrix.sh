@@ -36,6 +36,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rampart-matrix.XXXXXX")
 . "$repo/scripts/services.sh"
 # shellcheck source=scripts/lib/proof_cache.sh
 . "$repo/scripts/lib/proof_cache.sh"
+# shellcheck source=scripts/lib/venv.sh
+. "$repo/scripts/lib/venv.sh"
 cleanup() { stop_services; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 
@@ -272,19 +274,13 @@ pytest_count() { # the last pytest summary line in a log
   grep -E '[0-9]+ (passed|failed)' "$1" | tail -n 1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//'
 }
 
-# venv_for DIR: the virtualenv for the project's hash lock, created and filled
-# from PyPI the way `make install` does the first time; later projects with
-# the same lock add only themselves.
+# venv_for DIR: the virtualenv for the project's hash lock (scripts/lib/venv.sh);
+# later projects with the same lock add only themselves.
 venv_for() {
-  local dir=$1 key
-  key=$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
-  local venv=$work/venvs/$key
-  if [ ! -d "$venv" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --require-hashes -r "$dir/requirements-dev.lock" || return 1
-  fi
-  "$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$dir" || return 1
-  "$venv/bin/pip" check >&2 || return 1
+  local dir=$1 venv
+  venv=$work/venvs/$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
+  venv_from_lock "$dir/requirements-dev.lock" "$venv" || return 1
+  install_project "$venv" "$dir" || return 1
   echo "$venv"
 }
 
