@@ -2,21 +2,36 @@ package generator_test
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/rampart-dev/rampart/blueprints"
 	"github.com/rampart-dev/rampart/generator"
+	"github.com/rampart-dev/rampart/templates"
 )
 
-// forEachAllowedPlan renders every allowed combination of the flask
-// blueprint and calls check with it.
-func forEachAllowedPlan(t *testing.T, check func(a generator.Answers, files map[string]string)) {
-	t.Helper()
-	b := flaskBlueprint(t)
-	n, forbidden := 0, 0
-	err := b.ForEachCombination(func(a generator.Answers) error {
+// renderedPlan is one allowed combination, rendered.
+type renderedPlan struct {
+	answers generator.Answers
+	files   map[string]string
+}
+
+// allowedPlans renders every allowed combination of the flask blueprint
+// once per test process (about 3 s, 160 MB): each sweep below is a checker
+// over the same renderings, not a rendering of its own.
+var allowedPlans = sync.OnceValues(func() ([]renderedPlan, error) {
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
+	if err != nil {
+		return nil, err
+	}
+	b := all["flask"]
+	var plans []renderedPlan
+	forbidden := 0
+	err = b.ForEachCombination(func(a generator.Answers) error {
 		if b.CheckRules(a) != nil {
 			forbidden++
 			return nil
@@ -26,19 +41,32 @@ func forEachAllowedPlan(t *testing.T, check func(a generator.Answers, files map[
 		if err != nil {
 			return fmt.Errorf("%v: %w", a, err)
 		}
-		files := map[string]string{}
+		files := make(map[string]string, len(plan.Files))
 		for _, f := range plan.Files {
 			files[f.Path] = string(f.Contents)
 		}
-		check(a, files)
-		n++
+		plans = append(plans, renderedPlan{a, files})
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if total := combinationCount(b); len(plans) == 0 || len(plans)+forbidden != total {
+		return nil, fmt.Errorf("rendered %d combinations and skipped %d forbidden ones, want every one of the %d", len(plans), forbidden, total)
+	}
+	return plans, nil
+})
+
+// forEachAllowedPlan calls check with every allowed combination of the
+// flask blueprint, rendered (check must not modify files).
+func forEachAllowedPlan(t *testing.T, check func(a generator.Answers, files map[string]string)) {
+	t.Helper()
+	plans, err := allowedPlans()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if total := combinationCount(b); n == 0 || n+forbidden != total {
-		t.Fatalf("checked %d combinations and skipped %d forbidden ones, want every one of the %d", n, forbidden, total)
+	for _, p := range plans {
+		check(maps.Clone(p.answers), p.files)
 	}
 }
 
@@ -76,14 +104,34 @@ func TestEverySecurityControlNamesADefinedTest(t *testing.T) {
 	})
 }
 
+// A path in backticks: relative, with a directory or a file extension.
+var backtickPath = regexp.MustCompile("`((?:\\.?[A-Za-z0-9_-]+/)+[A-Za-z0-9_.-]*|[A-Za-z0-9_-]+\\.(?:py|ya?ml|toml|md|lock|cfg|ini|conf|service|example))`")
+
 // Relative links in the README, SECURITY.md and the threat model point at
-// files the project has.
+// files the project has, and every path they name in backticks exists.
 func TestDocumentLinksPointAtExistingFiles(t *testing.T) {
 	forEachAllowedPlan(t, func(a generator.Answers, files map[string]string) {
+		exists := func(p string) bool {
+			p = strings.TrimSuffix(strings.TrimPrefix(p, "./"), "/")
+			if _, ok := files[p]; ok {
+				return true
+			}
+			for f := range files {
+				if strings.HasPrefix(f, p+"/") || strings.HasSuffix(f, "/"+p) {
+					return true
+				}
+			}
+			return false
+		}
 		for _, doc := range []string{"README.md", "SECURITY.md", "docs/threat-model.md"} {
 			text, ok := files[doc]
 			if !ok {
 				t.Fatalf("%v: no %s", a, doc)
+			}
+			for _, m := range backtickPath.FindAllStringSubmatch(text, -1) {
+				if !exists(m[1]) {
+					t.Errorf("%v: %s names %s, which the project does not have", a, doc, m[1])
+				}
 			}
 			for _, m := range markdownLink.FindAllStringSubmatch(text, -1) {
 				target := m[1]
