@@ -43,6 +43,8 @@ type Blueprint struct {
 	// files that implement them and the tests that prove them; templates
 	// see the selected ones as .controls.
 	Controls []Control `yaml:"controls"`
+	// TestIDs says how controls name tests (the generated project's runner).
+	TestIDs *TestIDs `yaml:"test_ids"`
 	// Changelog says what each version changed in generated projects,
 	// newest first; its first entry is Version.
 	Changelog []ChangelogEntry `yaml:"changelog"`
@@ -222,8 +224,13 @@ func (b *Blueprint) validate() error {
 			}
 		}
 	}
+	if b.TestIDs != nil {
+		if err := b.TestIDs.compile(); err != nil {
+			return err
+		}
+	}
 	for i, c := range b.Controls {
-		if err := c.validate(); err != nil {
+		if err := c.validate(b.TestIDs); err != nil {
 			return fmt.Errorf("control %d (%s): %w", i+1, c.Control, err)
 		}
 		if c.When != "" {

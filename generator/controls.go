@@ -21,10 +21,38 @@ type Control struct {
 	When    string   `yaml:"when"`
 }
 
-// testIDPattern is a pytest node id naming one test function in a test file.
-var testIDPattern = regexp.MustCompile(`^tests/[a-z0-9_/]+\.py::test_[a-z0-9_]+$`)
+// TestIDs says how the blueprint's controls name a test, the way the
+// generated project's test runner does: FILE SEPARATOR NAME, each part
+// matching its pattern (for pytest: tests/test_x.py::test_y).
+type TestIDs struct {
+	Separator string `yaml:"separator"`
+	File      string `yaml:"file"`
+	Name      string `yaml:"name"`
 
-func (c Control) validate() error {
+	file, name *regexp.Regexp
+}
+
+func (ids *TestIDs) compile() error {
+	if ids.Separator == "" || ids.File == "" || ids.Name == "" {
+		return fmt.Errorf("test_ids needs separator, file and name")
+	}
+	var err error
+	if ids.file, err = regexp.Compile("^(?:" + ids.File + ")$"); err != nil {
+		return fmt.Errorf("test_ids file: %w", err)
+	}
+	if ids.name, err = regexp.Compile("^(?:" + ids.Name + ")$"); err != nil {
+		return fmt.Errorf("test_ids name: %w", err)
+	}
+	return nil
+}
+
+// split returns a test id's file and test name.
+func (ids *TestIDs) split(id string) (file, name string, ok bool) {
+	file, name, ok = strings.Cut(id, ids.Separator)
+	return file, name, ok && ids.file.MatchString(file) && ids.name.MatchString(name) && fs.ValidPath(file)
+}
+
+func (c Control) validate(ids *TestIDs) error {
 	if strings.TrimSpace(c.Control) == "" {
 		return fmt.Errorf("has no description")
 	}
@@ -36,23 +64,26 @@ func (c Control) validate() error {
 			return fmt.Errorf("where %q is not a clean relative path", w)
 		}
 	}
+	if ids == nil {
+		return fmt.Errorf("names tests, but the manifest has no test_ids saying how tests are named")
+	}
 	for _, t := range c.Tests {
-		if !testIDPattern.MatchString(t) {
-			return fmt.Errorf("test %q is not a pytest node id like tests/test_x.py::test_y", t)
+		if _, _, ok := ids.split(t); !ok {
+			return fmt.Errorf("test %q is not FILE%sNAME with FILE matching %s and NAME matching %s (test_ids)", t, ids.Separator, ids.File, ids.Name)
 		}
 	}
 	return nil
 }
 
-// TestFile is the file part of a pytest node id.
-func TestFile(id string) string {
-	file, _, _ := strings.Cut(id, "::")
+// TestFile is the file part of one of the blueprint's test ids.
+func (b *Blueprint) TestFile(id string) string {
+	file, _, _ := strings.Cut(id, b.TestIDs.Separator)
 	return file
 }
 
-// TestName is the function part of a pytest node id.
-func TestName(id string) string {
-	_, name, _ := strings.Cut(id, "::")
+// TestName is the test part of one of the blueprint's test ids.
+func (b *Blueprint) TestName(id string) string {
+	_, name, _ := strings.Cut(id, b.TestIDs.Separator)
 	return name
 }
 
@@ -89,7 +120,7 @@ func (b *Blueprint) checkControls(answers Answers, planned map[string]bool) erro
 			}
 		}
 		for _, t := range c.Tests {
-			if !planned[TestFile(t)] {
+			if !planned[b.TestFile(t)] {
 				return fmt.Errorf("control %q: %s names test %s, whose file this project does not have", c.Control, b.describe(answers), t)
 			}
 		}
@@ -143,7 +174,7 @@ func (b *Blueprint) controlsData(answers Answers, data map[string]any) ([]map[st
 		}
 		tests := make([]map[string]string, len(c.Tests))
 		for i, t := range c.Tests {
-			tests[i] = map[string]string{"id": t, "file": TestFile(t), "name": TestName(t)}
+			tests[i] = map[string]string{"id": t, "file": b.TestFile(t), "name": b.TestName(t)}
 		}
 		out = append(out, map[string]any{"control": c.Control, "where": where, "tests": tests})
 	}

@@ -29,7 +29,7 @@ controls:
   - control: Vague proof
     where: [README.md]
     tests: [tests/test_a.py]
-`, "not a pytest node id"},
+`, `test "tests/test_a.py" is not FILE::NAME with FILE matching tests/[a-z0-9_/]+\.py and NAME matching test_[a-z0-9_]+ (test_ids)`},
 		{"no tests", `
 controls:
   - control: Unproved
@@ -113,5 +113,41 @@ controls:
 		if got != want {
 			t.Errorf("database=%s: CONTROLS.md = %q, want %q", database, got, want)
 		}
+	}
+}
+
+// Controls name tests the way the blueprint's test_ids say, whatever the
+// generated project's test runner: here Go's, FILE#TestName.
+func TestControlsNameTestsTheWayTheManifestSays(t *testing.T) {
+	manifest := strings.Replace(fixtureManifest,
+		`test_ids: {separator: "::", file: 'tests/[a-z0-9_/]+\.py', name: 'test_[a-z0-9_]+'}`,
+		`test_ids: {separator: "#", file: '[a-z0-9_/]+_test\.go', name: 'Test[A-Za-z0-9_]+'}`, 1)
+	templates := fixtureTemplates()
+	templates["tpl/base/app_test.go"] = fixtureFile("package app\n")
+	b, err := ParseBlueprint([]byte(manifest+`
+controls:
+  - control: Proved in Go
+    where: [README.md]
+    tests: [app_test.go#TestProof]
+`), templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CheckEveryCombination(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.TestFile("app_test.go#TestProof") + " " + b.TestName("app_test.go#TestProof"); got != "app_test.go TestProof" {
+		t.Errorf("split into %q", got)
+	}
+	// Without test_ids, a control that names tests is refused.
+	noIDs := strings.Replace(fixtureManifest, `test_ids: {separator: "::", file: 'tests/[a-z0-9_/]+\.py', name: 'test_[a-z0-9_]+'}`, "", 1)
+	_, err = ParseBlueprint([]byte(noIDs+`
+controls:
+  - control: Unnamed runner
+    where: [README.md]
+    tests: [tests/test_a.py::test_a]
+`), templates)
+	if err == nil || !strings.Contains(err.Error(), "no test_ids") {
+		t.Errorf("error = %v, want the missing test_ids named", err)
 	}
 }

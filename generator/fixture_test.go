@@ -54,6 +54,7 @@ path_vars:
   __package__: package
 executable: ["bin/*"]
 local: [.env]
+test_ids: {separator: "::", file: 'tests/[a-z0-9_/]+\.py', name: 'test_[a-z0-9_]+'}
 `
 
 func fixtureTemplates() fstest.MapFS {
