@@ -143,9 +143,8 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 	}
 	b.templates = root
 	b.parsed = newFileTemplates()
-	if b.Python != nil {
-		b.Python.conditionData = b.conditionData
-		if err := b.Python.load(root); err != nil {
+	for _, l := range b.locks() {
+		if err := l.load(root, b.conditionData); err != nil {
 			return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 		}
 	}
@@ -239,14 +238,8 @@ func (b *Blueprint) validate() error {
 			}
 		}
 	}
-	if b.Python != nil {
-		for _, r := range slices.Concat(b.Python.Dependencies, b.Python.DevDependencies) {
-			if r.When != "" {
-				if _, err := b.checkCondition(r.When); err != nil {
-					return fmt.Errorf("python: %s: %w", r.Requirement, err)
-				}
-			}
-		}
+	if err := b.checkLockConditions(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -282,17 +275,11 @@ func (b *Blueprint) CheckEveryCombination() error {
 				return err
 			}
 		}
-		if b.Python != nil {
+		for _, l := range b.locks() {
 			// Every condition holds up; only a combination that is generated
 			// needs locks the catalog can cut.
-			var err error
-			if rule == nil {
-				err = b.Python.checkLocks(answers)
-			} else {
-				_, _, err = b.Python.selected(answers)
-			}
-			if err != nil {
-				return fmt.Errorf("python: %w", err)
+			if err := l.check(answers, rule == nil); err != nil {
+				return fmt.Errorf("%s: %w", l.key(), err)
 			}
 		}
 		return nil

@@ -75,7 +75,28 @@ func parsePin(req string) (name, version string, err error) {
 	return normalizeName(m[1]), m[3], nil
 }
 
-func (p *PythonSpec) load(templates fs.FS) error {
+func (p *PythonSpec) key() string { return "python" }
+
+func (p *PythonSpec) conditions() map[string]string {
+	out := map[string]string{}
+	for _, r := range slices.Concat(p.Dependencies, p.DevDependencies) {
+		if r.When != "" {
+			out[r.Requirement] = r.When
+		}
+	}
+	return out
+}
+
+func (p *PythonSpec) check(answers Answers, generated bool) error {
+	if generated {
+		return p.checkLocks(answers)
+	}
+	_, _, err := p.selected(answers)
+	return err
+}
+
+func (p *PythonSpec) load(templates fs.FS, conditionData func(Answers) map[string]any) error {
+	p.conditionData = conditionData
 	if p.Lock == "" {
 		return fmt.Errorf("python: lock names no catalog")
 	}
@@ -192,7 +213,7 @@ func (p *PythonSpec) selected(answers Answers) (deps, dev []string, err error) {
 	pick := func(reqs []Requirement) ([]string, error) {
 		var out []string
 		for _, r := range reqs {
-			ok, err := evalCondition(r.When, p.conditions(answers))
+			ok, err := evalCondition(r.When, p.answerData(answers))
 			if err != nil {
 				return nil, err
 			}
@@ -260,7 +281,7 @@ func (c *LockCatalog) lockFile(reqs []string) (string, error) {
 	return b.String(), nil
 }
 
-func (p *PythonSpec) conditions(answers Answers) map[string]any {
+func (p *PythonSpec) answerData(answers Answers) map[string]any {
 	if p.conditionData == nil {
 		return answers.templateData()
 	}

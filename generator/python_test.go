@@ -21,7 +21,7 @@ const testCatalog = `{"python": "3.11", "packages": {
 func testSpec(t *testing.T, catalog string, deps ...Requirement) (*PythonSpec, error) {
 	t.Helper()
 	spec := &PythonSpec{Lock: "lock.json", Dependencies: deps}
-	return spec, spec.load(fstest.MapFS{"lock.json": {Data: []byte(catalog)}})
+	return spec, spec.load(fstest.MapFS{"lock.json": {Data: []byte(catalog)}}, nil)
 }
 
 func TestLockFileHoldsTheClosureWithHashesAndMarkers(t *testing.T) {

@@ -49,12 +49,12 @@ func (b *Blueprint) Render(answers Answers, rampartVersion string) (*Plan, error
 		return nil, err
 	}
 	data := b.conditionData(answers)
-	if b.Python != nil {
-		python, err := b.Python.data(answers)
+	for _, l := range b.locks() {
+		locked, err := l.data(answers)
 		if err != nil {
 			return nil, err
 		}
-		data["python"] = python
+		data[l.key()] = locked
 	}
 	controls, err := b.controlsData(answers, data)
 	if err != nil {

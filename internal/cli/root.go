@@ -55,9 +55,9 @@ func NewFactory() *Factory {
 // NewRootCmd builds the command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "rampart",
-		Short: "Generate secure-by-default projects from blueprints",
-		Long:  rootDescription(f),
+		Use:           "rampart",
+		Short:         "Generate secure-by-default projects from blueprints",
+		Long:          rootDescription(f),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       f.Build.Version,
