@@ -209,18 +209,32 @@ follow_readme() { # follow_readme AUTH
   echo "  ok   make lock left both locks byte for byte as they were"
 }
 
-echo "== newcomer runs"
-failed=()
-for auth in $AUTHS; do
+# run_one AUTH: one newcomer's whole run; its own ports, servers and project.
+run_one() {
+  local auth=$1 started=$SECONDS
   echo "-- --auth $auth (every other answer default)"
-  started=$SECONDS
   if follow_readme "$auth"; then
     echo "ok   $auth ($((SECONDS - started)) s)"
   else
     stop_servers
-    failed+=("$auth")
     echo "FAIL $auth ($((SECONDS - started)) s)"
+    return 1
   fi
+}
+
+# Two runs at a time (NEWCOMER_JOBS): each is mostly one busy process (pip,
+# pytest), and the machine has two cores. Each run's output is printed whole,
+# in order, when it ends.
+echo "== newcomer runs"
+failed=()
+for auth in $AUTHS; do
+  while [ "$(jobs -rp | wc -l)" -ge "${NEWCOMER_JOBS:-2}" ]; do wait -n || true; done
+  ( status=0; run_one "$auth" || status=$?; echo "$status" >"$work/run-$auth.status" ) >"$work/run-$auth.out" 2>&1 &
+done
+wait
+for auth in $AUTHS; do
+  cat "$work/run-$auth.out"
+  [ "$(cat "$work/run-$auth.status" 2>/dev/null)" = 0 ] || failed+=("$auth")
 done
 count=$(wc -w <<<"$AUTHS")
 echo "newcomer runs: $((count - ${#failed[@]})) of $count followed their README to the end"
