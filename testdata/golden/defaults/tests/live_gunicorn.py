@@ -45,6 +45,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def listening(port: int) -> bool:
+    """Whether a server listens on 127.0.0.1:port. A client dialling a free
+    port in the ephemeral range can be given that very port as its own source
+    port and connect to itself (a TCP self-connect): it would read back its
+    own request, and hold the port the server is about to bind."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except OSError:
+            return False
+        return probe.getsockname() != probe.getpeername()
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -103,10 +117,11 @@ def _wait_until_serving(server: Server) -> None:
         if server.process.poll() is not None:
             raise AssertionError("gunicorn exited:\n" + server.output())
         try:
-            if server.request("GET", "/healthz").status == 200:
+            if listening(server.port) and server.request("GET", "/healthz").status == 200:
                 return
-        except OSError:
-            time.sleep(0.1)
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.1)
     raise AssertionError("gunicorn did not answer /healthz:\n" + server.output())
 
 

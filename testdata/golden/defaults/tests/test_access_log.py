@@ -1,40 +1,39 @@
 """Gunicorn's access log keeps query strings and referring URLs out: the
 OpenID Connect callback's code and state never reach the logs."""
 
+import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from .live_gunicorn import free_port, listening
+
 CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 SECRET_CODE = "code-that-must-not-be-logged"
 SECRET_STATE = "state-that-must-not-be-logged"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get_until_served(url: str, headers: dict[str, str]) -> None:
+def _get_until_served(port: int, url: str, headers: dict[str, str]) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            # A loopback URL the test made itself.
-            urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5)  # noqa: S310  # nosec B310
-            return
-        except OSError:
+            if listening(port):
+                # A loopback URL the test made itself.
+                urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5)  # noqa: S310  # nosec B310
+                return
+        except (OSError, http.client.HTTPException):
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing listened on 127.0.0.1:{port} within 30 s")
+        time.sleep(0.2)
 
 
 def test_the_access_log_holds_no_query_string_or_referer(tmp_path, environ):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         **environ,
@@ -56,6 +55,7 @@ def test_the_access_log_holds_no_query_string_or_referer(tmp_path, environ):
         try:
             query = f"?code={SECRET_CODE}&state={SECRET_STATE}"
             _get_until_served(
+                port,
                 f"http://127.0.0.1:{port}/healthz{query}",
                 {"Referer": f"https://localhost/auth/callback{query}"},
             )
