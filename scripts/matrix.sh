@@ -288,10 +288,14 @@ venv_for() {
   echo "$venv"
 }
 
-# side_checks DIR BIN PKG NAME DB LOG: the scanners and the production-mode
-# migration of one project; prints the migration's state, or the failed step.
+# side_checks DIR BIN PKG NAME DB LOG: the suite without servers, the
+# scanners and the production-mode migration of one project; prints the
+# suite's count, then the migration's state; or the failed step.
 side_checks() {
   local dir=$1 bin=$2 pkg=$3 name=$4 db=$5 log=$6
+  step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
+    '$bin/pytest' -q -p no:cacheprovider" || return 1
+  pytest_count "$log"
   step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile kubernetes github_actions gitlab_ci secrets \
     --skip-download --quiet --compact || return 1
   if [ -d "$dir/deploy/kubernetes" ]; then
@@ -327,13 +331,11 @@ side_checks() {
   echo "$migrated"
 }
 
-# tests_in DIR BIN NAME LOG KEY: the suite without servers, then
-# against every server the project uses; prints both counts, or the failed step.
+# tests_in DIR BIN NAME LOG: the suite against every server the project
+# uses, with coverage; prints the count and the servers, nothing when the
+# project uses no server, or the failed step.
 tests_in() {
-  local dir=$1 bin=$2 name=$3 log=$4 key=$5
-  step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
-    '$bin/pytest' -q -p no:cacheprovider" || return 1
-  local alone; alone=$(pytest_count "$log")
+  local dir=$1 bin=$2 name=$3 log=$4
 
   # Which servers, and the settings that name them, come from the manifest's
   # choice attributes (tools/matrix services), not from this script.
@@ -344,19 +346,11 @@ tests_in() {
     url=$(server_url "$server" "$name") || { echo "no server $server"; return 1; }
     envs+=("$setting=$url"); servers+=("$server")
   done <<<"$wanted"
-  local with="n/a (no server in this stack)"
   if [ ${#servers[@]} -gt 0 ]; then
     step "$log" "pytest (${servers[*]})" bash -c "cd '$dir' && env ${envs[*]} '$bin/pytest' -q -p no:cacheprovider \
       --cov=src --cov-report=term --cov-fail-under=85" || return 1
-    with="$(pytest_count "$log") on ${servers[*]}"
+    echo "$(pytest_count "$log") on ${servers[*]}"
   fi
-  # The whole suite passed with every server this project uses, none skipped:
-  # e2e.sh need not run the controls table's tests again on the same files.
-  local full=$with
-  [ ${#servers[@]} -gt 0 ] || full=$alone
-  [[ $full == *skipped* ]] || proof_record "$key"
-
-  echo "without servers: $alone | ${with}"
 }
 
 prove() { # prove NAME FLAGS: one combination against real servers
@@ -372,12 +366,13 @@ prove() { # prove NAME FLAGS: one combination against real servers
   local venv
   venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
   local bin=$venv/bin
-  # Two cores: the scanners and the migration check run beside the two test
-  # runs, on a copy of the project, so that neither sees the other's files.
+  # Two cores: the suite without servers, the scanners and the migration check
+  # run beside the suite against the servers, on a copy of the project, so
+  # that neither sees the other's files.
   cp -a "$dir" "$dir-side"
   side_checks "$dir-side" "$bin" "$pkg" "$name" "$db" "$log.side" >"$log.side-out" 2>&1 &
   local side=$!
-  if ! tests_in "$dir" "$bin" "$name" "$log" "$key" >"$log.tests-out"; then
+  if ! tests_in "$dir" "$bin" "$name" "$log" >"$log.tests-out"; then
     wait "$side" || true
     cat "$log.side" >>"$log" 2>/dev/null || true
     cat "$log.tests-out"; return 1
@@ -386,8 +381,13 @@ prove() { # prove NAME FLAGS: one combination against real servers
   wait "$side" || side_status=$?
   cat "$log.side" >>"$log"
   if [ "$side_status" != 0 ]; then cat "$log.side-out"; return 1; fi
-  local migrated; migrated=$(tail -n 1 "$log.side-out")
-  echo "$(cat "$log.tests-out") | migration: $migrated"
+  local alone migrated with
+  alone=$(head -n 1 "$log.side-out") migrated=$(tail -n 1 "$log.side-out")
+  with=$(cat "$log.tests-out")
+  # The whole suite passed with every server this project uses, none
+  # skipped: e2e.sh need not run the controls table's tests again on the same files.
+  [[ ${with:-$alone} == *skipped* ]] || proof_record "$key"
+  echo "without servers: $alone | ${with:-n/a (no server in this stack)} | migration: $migrated"
 }
 
 run_servers() {
