@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"text/template/parse"
@@ -195,7 +196,7 @@ func (c *branchChecker) checkChain(n *parse.IfNode, reach []int, rebound bool) {
 				"if "+n.Pipe.String(), q, strings.Join(served[q], ","), LeftDelim, ElseMarker, q, strings.Join(served[q], ","), RightDelim)})
 		}
 	}
-	for q := range declared {
+	for _, q := range slices.Sorted(maps.Keys(declared)) {
 		if !slices.ContainsFunc(reads, func(r read) bool { return r.name == q }) {
 			c.problems = append(c.problems, BranchProblem{where, fmt.Sprintf("the else marker declares %s, which the chain does not compare", q)})
 		}
