@@ -40,15 +40,17 @@ type Factory struct {
 // NewFactory returns the factory of a real run.
 func NewFactory() *Factory {
 	build := buildinfo.Read()
+	streams := iostreams.System()
 	return &Factory{
-		IO:    iostreams.System(),
+		IO:    streams,
 		Build: build,
 		// Loaded once per process: building the commands (their flags) and
 		// running one both need them.
 		Blueprints: sync.OnceValues(func() (map[string]*generator.Blueprint, error) {
 			return generator.LoadBlueprints(blueprints.Manifests, templates.FS, build.Version)
 		}),
-		Prompter: func() Prompter { return prompter.New() },
+		// On the same streams as everything else the command reads and writes.
+		Prompter: func() Prompter { return prompter.New(streams.In, streams.Out, streams.ErrOut) },
 	}
 }
 
