@@ -86,9 +86,9 @@ func TestANewChoiceIsNamedWhereverATemplateMustDecide(t *testing.T) {
 		{"cache", "memcached", "valkey", "{label: Valkey, protocol: redis, setting: REDIS_URL, server: valkey}", "cache with an existing protocol"},
 		{"cache", "memcached", "hazelcast", "{label: Hazelcast, protocol: hazelcast, setting: HAZELCAST_URL, server: hazelcast}", "cache with a new protocol"},
 		{"ci", "gitlab", "woodpecker", "{label: Woodpecker CI, host: Codeberg, registry: Codeberg Container Registry, pipeline: .woodpecker.yml, push_report: \"The push step's log\"}", ""},
-		{"auth", "jwt", "saml", "{client: browser}", ""},
-		{"database", "sqlite", "cockroach", "{label: CockroachDB, setting: DATABASE_URL, server: cockroach}", ""},
-		{"deploy", "vm", "nomad", "", ""},
+		{"auth", "jwt", "saml", "{client: browser, login: provider}", ""},
+		{"database", "sqlite", "cockroach", "{label: CockroachDB, setting: DATABASE_URL, server: cockroach, scheme: cockroachdb}", ""},
+		{"deploy", "vm", "nomad", "{label: Nomad, proxy: \"\", proxy_config: \"\"}", ""},
 	} {
 		b, err := generator.ParseBlueprint(withChoice(t, c.question, c.after, c.value, c.attributes), templates.FS)
 		if err != nil {
@@ -99,6 +99,7 @@ func TestANewChoiceIsNamedWhereverATemplateMustDecide(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range problems {
+			t.Logf("  %s", p)
 			// Every place names the new value, so the contributor knows why.
 			if !strings.Contains(p.Message, c.value) {
 				t.Errorf("%s=%s: %s does not name the new value", c.question, c.value, p)
