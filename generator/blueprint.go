@@ -43,6 +43,10 @@ type Blueprint struct {
 	// files that implement them and the tests that prove them; templates
 	// see the selected ones as .controls.
 	Controls []Control `yaml:"controls"`
+	// Validators are checks for text answers in the generated project's
+	// language (a package name, say), named by questions' validate lists
+	// beside the engine's built-in ones.
+	Validators map[string][]TextRule `yaml:"validators"`
 	// TestIDs says how controls name tests (the generated project's runner).
 	TestIDs *TestIDs `yaml:"test_ids"`
 	// Changelog says what each version changed in generated projects,
@@ -69,6 +73,9 @@ type Question struct {
 	// Deny lists values refused with a reason, such as package names that
 	// would shadow a dependency of the generated project.
 	Deny []string `yaml:"deny"`
+
+	// checks are the validators Validate names, resolved at load.
+	checks []func(string) error
 }
 
 // Choice is one allowed value of a choice question. Its attributes are the
@@ -147,6 +154,9 @@ func ParseBlueprint(manifest []byte, templates fs.FS) (*Blueprint, error) {
 		if err := l.load(root, b.conditionData); err != nil {
 			return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 		}
+	}
+	if err := b.resolveValidators(); err != nil {
+		return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
 	}
 	if err := b.validate(); err != nil {
 		return nil, fmt.Errorf("blueprint %q: %w", b.Name, err)
@@ -295,11 +305,6 @@ func (q Question) validate() error {
 	}
 	if q.Prompt == "" {
 		return fmt.Errorf("prompt is empty")
-	}
-	for _, v := range q.Validate {
-		if _, ok := validators[v]; !ok {
-			return fmt.Errorf("unknown validator %q (known: %s)", v, strings.Join(validatorNames(), ", "))
-		}
 	}
 	switch q.Kind {
 	case KindChoice:

@@ -12,6 +12,16 @@ version: v1.2.3
 summary: test blueprint
 min_rampart_version: v0.1.0
 templates: tpl
+validators:
+  python-package:
+    - pattern: '^[A-Za-z_][A-Za-z0-9_]*$'
+      message: 'is not a Python identifier: use letters, digits and underscores, not starting with a digit'
+    - not_in: [class, def]
+      message: is a Python keyword
+    - not_in: [json, os, test]
+      message: would shadow the Python standard library module of that name
+    - pattern: '^[^A-Z]*$'
+      message: should be lowercase (PEP 8 package names)
 questions:
   - name: name
     prompt: Project name

@@ -2,29 +2,91 @@ package generator
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// validators are the named checks a manifest question may list under validate.
+// validators are the built-in checks a manifest question may list under
+// validate; a blueprint defines checks of its own language or platform
+// under validators: (TextRule).
 var validators = map[string]func(string) error{
-	"dns-label":      validateDNSLabel,
-	"python-package": validatePythonPackage,
-	"free-text":      validateFreeText,
-	"single-line":    validateSingleLine,
+	"dns-label":   validateDNSLabel,
+	"free-text":   validateFreeText,
+	"single-line": validateSingleLine,
 }
 
-func validatorNames() []string {
-	names := make([]string, 0, len(validators))
-	for n := range validators {
-		names = append(names, n)
+// TextRule is one step of a validator a manifest defines: the answer must
+// match Pattern (when set) and be none of NotIn; otherwise the answer,
+// quoted, followed by Message is the error. Steps run in order.
+type TextRule struct {
+	Pattern string   `yaml:"pattern"`
+	NotIn   []string `yaml:"not_in"`
+	Message string   `yaml:"message"`
+}
+
+// compileRules turns a manifest validator into a check.
+func compileRules(rules []TextRule) (func(string) error, error) {
+	if len(rules) == 0 {
+		return nil, fmt.Errorf("has no rules")
 	}
-	sort.Strings(names)
-	return names
+	patterns := make([]*regexp.Regexp, len(rules))
+	for i, r := range rules {
+		if r.Message == "" || (r.Pattern == "") == (len(r.NotIn) == 0) {
+			return nil, fmt.Errorf("rule %d needs a message and exactly one of pattern and not_in", i+1)
+		}
+		if r.Pattern != "" {
+			re, err := regexp.Compile(r.Pattern)
+			if err != nil {
+				return nil, fmt.Errorf("rule %d: %w", i+1, err)
+			}
+			patterns[i] = re
+		}
+	}
+	return func(s string) error {
+		for i, r := range rules {
+			if (patterns[i] != nil && !patterns[i].MatchString(s)) || slices.Contains(r.NotIn, s) {
+				return fmt.Errorf("%q %s", s, r.Message)
+			}
+		}
+		return nil
+	}, nil
+}
+
+// resolveValidators gives each question the checks its validate list names:
+// built-in ones, or ones the manifest defines under validators:.
+func (b *Blueprint) resolveValidators() error {
+	defined := map[string]func(string) error{}
+	for name, rules := range b.Validators {
+		if _, builtin := validators[name]; builtin {
+			return fmt.Errorf("validator %q is built in; give the manifest's another name", name)
+		}
+		check, err := compileRules(rules)
+		if err != nil {
+			return fmt.Errorf("validator %q: %w", name, err)
+		}
+		defined[name] = check
+	}
+	for i := range b.Questions {
+		q := &b.Questions[i]
+		q.checks = nil
+		for _, name := range q.Validate {
+			check := validators[name]
+			if check == nil {
+				check = defined[name]
+			}
+			if check == nil {
+				known := slices.Sorted(maps.Keys(validators))
+				known = append(known, slices.Sorted(maps.Keys(defined))...)
+				return fmt.Errorf("question %q: unknown validator %q (known: %s)", q.Name, name, strings.Join(known, ", "))
+			}
+			q.checks = append(q.checks, check)
+		}
+	}
+	return nil
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
@@ -41,24 +103,6 @@ func validateDNSLabel(s string) error {
 		return fmt.Errorf("%q is %d characters; at most 63 are allowed", s, len(s))
 	case !dnsLabel.MatchString(s):
 		return fmt.Errorf("%q is not allowed: use lowercase letters, digits and hyphens, start with a letter and end with a letter or digit", s)
-	}
-	return nil
-}
-
-var pythonIdentifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// validatePythonPackage accepts an ASCII Python identifier that is not a
-// keyword and does not shadow a standard-library module.
-func validatePythonPackage(s string) error {
-	switch {
-	case !pythonIdentifier.MatchString(s):
-		return fmt.Errorf("%q is not a Python identifier: use letters, digits and underscores, not starting with a digit", s)
-	case slices.Contains(pythonKeywords, s):
-		return fmt.Errorf("%q is a Python keyword", s)
-	case slices.Contains(pythonStdlib, s):
-		return fmt.Errorf("%q would shadow the Python standard library module of that name", s)
-	case s != strings.ToLower(s):
-		return fmt.Errorf("%q should be lowercase (PEP 8 package names)", s)
 	}
 	return nil
 }
@@ -95,8 +139,8 @@ func validateAnswer(q Question, value string) error {
 	if q.MaxLength > 0 && utf8.RuneCountInString(value) > q.MaxLength {
 		return fmt.Errorf("%s is %d characters long; at most %d are allowed", q.Name, utf8.RuneCountInString(value), q.MaxLength)
 	}
-	for _, name := range q.Validate {
-		if err := validators[name](value); err != nil {
+	for _, check := range q.checks {
+		if err := check(value); err != nil {
 			return fmt.Errorf("%s: %w", q.Name, err)
 		}
 	}
@@ -106,31 +150,3 @@ func validateAnswer(q Question, value string) error {
 	return nil
 }
 
-var pythonKeywords = []string{
-	"False", "None", "True", "and", "as", "assert", "async", "await", "break",
-	"class", "continue", "def", "del", "elif", "else", "except", "finally",
-	"for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
-	"not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
-	// soft keywords: legal, but a package named after them reads badly
-	"match", "case", "type", "_",
-}
-
-// pythonStdlib is sys.stdlib_module_names of CPython 3.11 without private
-// names, plus the test package.
-var pythonStdlib = strings.Fields(`abc aifc antigravity argparse array ast asynchat asyncio asyncore atexit
-audioop base64 bdb binascii bisect builtins bz2 cProfile calendar cgi cgitb chunk cmath cmd code codecs
-codeop collections colorsys compileall concurrent configparser contextlib contextvars copy copyreg crypt
-csv ctypes curses dataclasses datetime dbm decimal difflib dis distutils doctest email encodings ensurepip
-enum errno faulthandler fcntl filecmp fileinput fnmatch fractions ftplib functools gc genericpath getopt
-getpass gettext glob graphlib grp gzip hashlib heapq hmac html http idlelib imaplib imghdr imp importlib
-inspect io ipaddress itertools json keyword lib2to3 linecache locale logging lzma mailbox mailcap marshal
-math mimetypes mmap modulefinder msilib msvcrt multiprocessing netrc nis nntplib nt ntpath nturl2path
-numbers opcode operator optparse os ossaudiodev pathlib pdb pickle pickletools pipes pkgutil platform
-plistlib poplib posix posixpath pprint profile pstats pty pwd py_compile pyclbr pydoc pydoc_data pyexpat
-queue quopri random re readline reprlib resource rlcompleter runpy sched secrets select selectors shelve
-shlex shutil signal site smtpd smtplib sndhdr socket socketserver spwd sqlite3 sre_compile sre_constants
-sre_parse ssl stat statistics string stringprep struct subprocess sunau symtable sys sysconfig syslog
-tabnanny tarfile telnetlib tempfile termios textwrap this threading time timeit tkinter token tokenize
-tomllib trace traceback tracemalloc tty turtle turtledemo types typing unicodedata unittest urllib uu uuid
-venv warnings wave weakref webbrowser winreg winsound wsgiref xdrlib xml xmlrpc zipapp zipfile zipimport
-zlib zoneinfo test`)
