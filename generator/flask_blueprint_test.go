@@ -49,58 +49,60 @@ func resolve(t testing.TB, b *generator.Blueprint, flags map[string]string) gene
 // and for any YAML, TOML or JSON file that does not parse.
 func checkParses(t testing.TB, plan *generator.Plan) {
 	t.Helper()
+	files := make(map[string]string, len(plan.Files))
 	for _, f := range plan.Files {
-		if bytes.Contains(f.Contents, []byte(generator.LeftDelim)) || bytes.Contains(f.Contents, []byte(generator.RightDelim)) {
-			t.Errorf("%s: leftover template delimiter", f.Path)
+		files[f.Path] = string(f.Contents)
+	}
+	checkFilesParse(t, "", files)
+}
+
+// checkFilesParse is checkParses over rendered files; what names the
+// combination in messages.
+func checkFilesParse(t testing.TB, what string, files map[string]string) {
+	t.Helper()
+	for p, contents := range files {
+		if strings.Contains(contents, generator.LeftDelim) || strings.Contains(contents, generator.RightDelim) {
+			t.Errorf("%s%s: leftover template delimiter", what, p)
 		}
 	}
-	checkFormats(t, plan)
+	checkFileFormats(t, what, files)
 }
 
 // checkFormats fails the test for any YAML, TOML or JSON file that does not parse.
 func checkFormats(t testing.TB, plan *generator.Plan) {
 	t.Helper()
+	files := make(map[string]string, len(plan.Files))
 	for _, f := range plan.Files {
+		files[f.Path] = string(f.Contents)
+	}
+	checkFileFormats(t, "", files)
+}
+
+func checkFileFormats(t testing.TB, what string, files map[string]string) {
+	t.Helper()
+	for p, contents := range files {
 		var v any
 		var err error
-		switch path.Ext(f.Path) {
+		switch path.Ext(p) {
 		case ".yaml", ".yml":
-			err = yaml.Unmarshal(f.Contents, &v)
+			err = yaml.Unmarshal([]byte(contents), &v)
 		case ".toml":
-			_, err = toml.Decode(string(f.Contents), &v)
+			_, err = toml.Decode(contents, &v)
 		case ".json":
-			err = json.Unmarshal(f.Contents, &v)
+			err = json.Unmarshal([]byte(contents), &v)
 		}
 		if err != nil {
-			t.Errorf("%s does not parse: %v", f.Path, err)
+			t.Errorf("%s%s does not parse: %v", what, p, err)
 		}
 	}
 }
 
+// Every allowed combination renders (allowedPlans checks that all of them
+// did), with no leftover delimiter and every YAML, TOML and JSON file parsing.
 func TestEveryCombinationRendersValidFiles(t *testing.T) {
-	b := flaskBlueprint(t)
-	n, forbidden := 0, 0
-	err := b.ForEachCombination(func(a generator.Answers) error {
-		if b.CheckRules(a) != nil {
-			forbidden++
-			return nil // forbidden combinations are tested separately
-		}
-		a["name"], a["package"], a["description"] = "combo", "combo", "d"
-		plan, err := b.Render(a, testVersion)
-		if err != nil {
-			t.Errorf("%v: %v", a, err)
-			return nil
-		}
-		checkParses(t, plan)
-		n++
-		return nil
+	forEachAllowedPlan(t, func(a generator.Answers, files map[string]string) {
+		checkFilesParse(t, fmt.Sprintf("%v: ", a), files)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if total := combinationCount(b); n == 0 || n+forbidden != total {
-		t.Fatalf("rendered %d combinations and skipped %d forbidden ones, want every one of the %d", n, forbidden, total)
-	}
 }
 
 func TestPyprojectCarriesTheDescriptionExactly(t *testing.T) {
@@ -268,20 +270,7 @@ func firstDifference(want, got []byte) string {
 // nothing the combination does not use leaks in (database none has no
 // SQLAlchemy; only postgres has psycopg).
 func TestEveryCombinationLocksItsRequirements(t *testing.T) {
-	b := flaskBlueprint(t)
-	err := b.ForEachCombination(func(a generator.Answers) error {
-		if b.CheckRules(a) != nil {
-			return nil
-		}
-		a["name"], a["package"], a["description"] = "combo", "combo", "d"
-		plan, err := b.Render(a, testVersion)
-		if err != nil {
-			return err
-		}
-		files := map[string]string{}
-		for _, f := range plan.Files {
-			files[f.Path] = string(f.Contents)
-		}
+	forEachAllowedPlan(t, func(a generator.Answers, files map[string]string) {
 		var doc struct {
 			Project struct {
 				Dependencies []string
@@ -289,7 +278,7 @@ func TestEveryCombinationLocksItsRequirements(t *testing.T) {
 			}
 		}
 		if _, err := toml.Decode(files["pyproject.toml"], &doc); err != nil {
-			return err
+			t.Fatalf("%v: pyproject.toml: %v", a, err)
 		}
 		check := func(lock string, reqs []string) {
 			for _, req := range reqs {
@@ -307,11 +296,7 @@ func TestEveryCombinationLocksItsRequirements(t *testing.T) {
 		if (a["database"] == "postgres") != strings.Contains(files["requirements.lock"], "\npsycopg-binary==") {
 			t.Errorf("%v: psycopg-binary locked = %v", a, !(a["database"] == "postgres"))
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // combinationCount is the product of the choice questions' choice counts:

@@ -149,4 +149,3 @@ func validateAnswer(q Question, value string) error {
 	}
 	return nil
 }
-
