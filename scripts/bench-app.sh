@@ -50,20 +50,18 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== tools"
-if ! command -v wrk >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+install_commands wrk
 wrk --version 2>&1 | head -n 1 || true
 
 echo "== servers"
 start_services "$work/services"
 
 echo "== the generated app (default answers) and the baseline"
-(cd "$repo" && go build -o "$work/rampart" .)
-(cd "$work" && ./rampart new bench --yes --no-git >/dev/null)
+build_tools "$work"
+(cd "$work" && "$RAMPART" new bench --yes --no-git >/dev/null)
 dir=$work/bench
-combination=$(for key in database cache auth deploy ci; do sed -n "s/^ *$key: //p" "$dir/.rampart.yaml"; done | paste -sd- -)
+read_facts "$dir"
+combination=$answer_database-$answer_cache-$answer_auth-$answer_deploy-$answer_ci
 # The dev lock adds the build backend an editable install needs (and test
 # tools). Virtualenvs are kept between runs, one per lock file.
 venv=${BENCH_VENVS:-/tmp/rampart-bench-venvs}/$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
@@ -82,15 +80,15 @@ def hello():
     return "Hello, World!"
 PY
 
-random_hex() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-create_database bench
-redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning -n 3 flushdb >/dev/null
+# The servers the defaults use, from the manifest (Redis database 3).
+servers=() wanted=$(project_servers "$dir" bench 3)
+while read -r _ setting; do [ -z "$setting" ] || servers+=("$setting"); done <<<"$wanted"
 # Production settings behind one TLS-terminating proxy, whose headers wrk
 # sends (Host, X-Forwarded-Proto), as in every generated deployment.
 env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=1
-  "SECRET_KEY=$(random_hex)" "DATABASE_URL=$POSTGRES_URL_BASE/bench" "REDIS_URL=$REDIS_URL_BASE/3"
+  "SECRET_KEY=$(random_hex)" "${servers[@]}"
   GUNICORN_WORKERS=2 GUNICORN_THREADS=4 LOG_LEVEL=warning)
-(cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app bench db upgrade >"$work/migrate.log" 2>&1) ||
+(cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$answer_package" db upgrade >"$work/migrate.log" 2>&1) ||
   { cat "$work/migrate.log"; exit 1; }
 
 # The same config file, environment and worker count for both apps; the

@@ -24,17 +24,9 @@ results=$OUT/generate
 rm -rf "$results"
 mkdir -p "$results"
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-    echo "need root (or sudo) to run: $*" >&2; return 1; fi
-}
-missing=()
-command -v hyperfine >/dev/null || missing+=(hyperfine)
-[ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/lib/common.sh
+. "$repo/scripts/lib/common.sh"
+install_commands hyperfine /usr/bin/time:time
 echo "== $(hyperfine --version), $(go version | cut -d' ' -f3-)"
 
 # A release-like binary: trimmed paths, no debug information.

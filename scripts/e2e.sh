@@ -44,21 +44,13 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== tools"
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v openssl >/dev/null || missing+=(openssl)
-command -v caddy >/dev/null || missing+=(caddy)
-command -v nginx >/dev/null || missing+=(nginx)
-if [ ${#missing[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  # Under systemd Debian starts a freshly installed caddy or nginx on port 80,
-  # which this script needs; each proxy runs here from its own configuration.
-  if [ -d /run/systemd/system ]; then
-    for service in caddy nginx; do
-      [[ " ${missing[*]} " != *" $service "* ]] || as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
-    done
-  fi
+install_commands chromium openssl caddy nginx
+# Under systemd Debian starts a freshly installed caddy or nginx on port 80,
+# which this script needs; each proxy runs here from its own configuration.
+if [ -d /run/systemd/system ]; then
+  for service in caddy nginx; do
+    [[ " ${INSTALLED[*]} " != *" $service "* ]] || as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+  done
 fi
 mkdir -p "$TOOLS"
 if [ ! -x "$TOOLS/node_modules/.bin/mmdc" ]; then
@@ -87,16 +79,14 @@ echo "== servers"
 start_services "$work/services"
 
 echo "== combinations"
-(cd "$repo" && go build -o "$work/rampart" . && go build -o "$work/matrix" ./tools/matrix)
-"$work/matrix" pairwise >"$work/pairwise.tsv"
+build_tools "$work"
+"$MATRIX" pairwise >"$work/pairwise.tsv"
 if [ -n "${ONLY:-}" ]; then
-  "$work/matrix" all | awk -F'\t' -v only=",$ONLY," '$3 == "" && index(only, "," $1 ",")' >"$work/pairwise.tsv"
+  "$MATRIX" all | awk -F'\t' -v only=",$ONLY," '$3 == "" && index(only, "," $1 ",")' >"$work/pairwise.tsv"
 fi
 count=$(wc -l <"$work/pairwise.tsv")
 [ "$count" -gt 0 ] || { echo "no combination to prove (ONLY=$ONLY names none; see go run ./tools/matrix all)"; exit 2; }
 echo "$count combinations"
-
-random_hex() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # wait_for URL STATUS: poll (at most 100 times, 0.2 s apart) until URL answers STATUS.
 wait_for() {
@@ -110,7 +100,8 @@ wait_for() {
   return 1
 }
 
-# prove_proxy DIR DEPLOY AUTH: the deploy target's own proxy, from Debian, in
+# prove_proxy DIR: the deploy target's own proxy (its proxy and proxy_config
+# attributes in the manifest), from Debian, in
 # front of gunicorn on 127.0.0.1:8000 as in production (FORWARDED_PROXIES=1),
 # on ports 80 and 443 (the direct gunicorns are stopped first). Reads
 # prove_live's name, env and venv. The project's file runs with these
@@ -125,11 +116,14 @@ wait_for() {
 #     with that file's pid, logs and sites-enabled include moved into $work.
 proxies_proved=""
 prove_proxy() {
-  local dir=$1 deploy=$2 auth=$3 proxy conf
-  case $deploy in
-    compose) proxy=caddy ;;
-    vm) proxy=nginx ;;
-    *) echo "  n/a  proxy in front: the cluster's ingress controller (the app's own /readyz refusal is probed above)"; return 0 ;;
+  local dir=$1 proxy=$choice_deploy_proxy conf
+  if [ -z "$proxy" ]; then
+    echo "  n/a  proxy in front: the $choice_deploy_label files configure none of their own (the app's own /readyz refusal is probed above)"
+    return 0
+  fi
+  case $proxy in caddy | nginx) ;; *)
+    echo "  FAIL deploy=$answer_deploy's proxy $proxy: this script runs caddy or nginx; teach prove_proxy the new one"
+    return 1 ;;
   esac
   if [[ " $proxies_proved " == *" $proxy "* ]]; then
     echo "  n/a  $proxy in front: proved with an earlier project (its configuration does not depend on the answers)"
@@ -145,8 +139,8 @@ prove_proxy() {
     conf=$work/$name-Caddyfile
     sed -e "s#^{\$PUBLIC_HOST} {\$#&\n\ttls $work/cert.pem $work/key.pem#" \
       -e 's#reverse_proxy app:8000 {#reverse_proxy 127.0.0.1:8000 {#' \
-      -e 's#request_buffers 1MB#buffer_requests#' "$dir/deploy/compose/Caddyfile" >"$conf"
-    [ "$(diff "$dir/deploy/compose/Caddyfile" "$conf" | grep -c '^>')" = 3 ] ||
+      -e 's#request_buffers 1MB#buffer_requests#' "$dir/$choice_deploy_proxy_config" >"$conf"
+    [ "$(diff "$dir/$choice_deploy_proxy_config" "$conf" | grep -c '^>')" = 3 ] ||
       { echo "  FAIL the Caddyfile no longer takes this script's 3 substitutions"; return 1; }
     (PUBLIC_HOST=localhost XDG_DATA_HOME=$work/caddy XDG_CONFIG_HOME=$work/caddy \
       exec caddy run --adapter caddyfile --config "$conf" >"$work/$name-caddy.log" 2>&1) &
@@ -154,11 +148,11 @@ prove_proxy() {
     conf=$work/$name-nginx.conf
     sed -e "s#ssl_certificate /etc/letsencrypt/live/[^;]*;#ssl_certificate $work/cert.pem;#" \
       -e "s#ssl_certificate_key /etc/letsencrypt/live/[^;]*;#ssl_certificate_key $work/key.pem;#" \
-      "$dir/deploy/vm/nginx.conf" >"$conf"
+      "$dir/$choice_deploy_proxy_config" >"$conf"
     sed -e "s#^pid .*#pid $work/nginx.pid;#" -e "s#^error_log .*#error_log $work/$name-nginx.log;#" \
       -e "s#access_log .*#access_log off;#" -e "s#include /etc/nginx/sites-enabled/\*;#include $conf;#" \
       /etc/nginx/nginx.conf >"$work/nginx-main.conf"
-    [ "$(diff "$dir/deploy/vm/nginx.conf" "$conf" | grep -c '^>')" = 2 ] &&
+    [ "$(diff "$dir/$choice_deploy_proxy_config" "$conf" | grep -c '^>')" = 2 ] &&
       [ "$(diff /etc/nginx/nginx.conf "$work/nginx-main.conf" | grep -c '^>')" = 4 ] ||
       { echo "  FAIL nginx.conf or Debian's nginx.conf no longer takes this script's substitutions"; return 1; }
     nginx -q -t -c "$work/nginx-main.conf" -e "$work/$name-nginx.log" || { echo "  FAIL nginx -t"; return 1; }
@@ -169,11 +163,11 @@ prove_proxy() {
   local version
   if [ "$proxy" = caddy ]; then version=$(caddy version); else version=$(nginx -v 2>&1 | sed 's#.*/##'); fi
   echo "  ok   $proxy $version (Debian's) runs the project's own configuration in front of gunicorn"
-  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" --proxy "$proxy" \
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" --proxy "$proxy" \
     --direct 127.0.0.1:8000 || return 1
   # A form whose body the app reads, where there is one: slow uploads too.
   local body=()
-  case $auth in session|oidc) body=(--body-path /auth/logout) ;; esac
+  case $choice_auth_login in form | provider) body=(--body-path /auth/logout) ;; esac
   python3 "$repo/scripts/lib/slow_clients.py" --cafile "$work/cert.pem" --direct 127.0.0.1:8000 "${body[@]}"
 }
 
@@ -190,13 +184,9 @@ prove_live() { # prove_live NAME FLAGS
   local -a args
   read -r -a args <<<"$flags"
   mkdir -p "$work/projects"
-  (cd "$work/projects" && "$work/rampart" new "$name" --yes --no-git "${args[@]}" >/dev/null) || { echo "  FAIL rampart new"; return 1; }
+  (cd "$work/projects" && "$RAMPART" new "$name" --yes --no-git "${args[@]}" >/dev/null) || { echo "  FAIL rampart new"; return 1; }
   local key; key=$(proof_key "$dir")
-  local db auth pkg deploy
-  db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
-  deploy=$(sed -n 's/^ *deploy: //p' "$dir/.rampart.yaml")
-  auth=$(sed -n 's/^ *auth: //p' "$dir/.rampart.yaml")
-  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+  read_facts "$dir" || { echo "  FAIL tools/matrix facts"; return 1; }
 
   local venv=$work/venvs/$(sha256sum "$dir/requirements-dev.lock" | cut -c1-16)
   venv_from_lock "$dir/requirements-dev.lock" "$venv" || { echo "  FAIL installing the lock"; return 1; }
@@ -206,19 +196,21 @@ prove_live() { # prove_live NAME FLAGS
     "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" GUNICORN_WORKERS=2 LOG_LEVEL=WARNING)
   # The servers and their settings come from the manifest (choice attributes);
   # the first is the one stopped to watch /readyz turn 503.
-  local backend="" server="" servers=() server_env=() wanted setting srv url
-  wanted=$("$work/matrix" services "$dir/.rampart.yaml") || { echo "  FAIL tools/matrix services"; return 1; }
-  while IFS=$'\t' read -r setting srv; do
-    [ -n "$srv" ] || continue
-    url=$(server_url "$srv" "e2e_$name" 2) || { echo "  FAIL no server $srv"; return 1; }
-    env+=("$setting=$url"); server_env+=("$setting=$url"); servers+=("$srv")
+  local backend="" server="" servers=() server_env=() wanted srv setting
+  wanted=$(project_servers "$dir" "e2e_$name" 2) || { echo "  FAIL the project's servers"; return 1; }
+  while read -r srv setting; do
+    [ -n "$setting" ] || continue
+    env+=("$setting"); server_env+=("$setting"); servers+=("$srv")
     if [ -z "$server" ]; then
       server=$srv backend="the cache"
-      [ "$setting" != DATABASE_URL ] || backend="the database"
+      [ "${setting%%=*}" != "$choice_database_setting" ] || backend="the database"
     fi
   done <<<"$wanted"
-  # SQLite: a file, no server.
-  if [ "$db" = sqlite ]; then mkdir -p "$dir/instance"; env+=("DATABASE_URL=sqlite:///$dir/instance/e2e.sqlite3"); fi
+  # A database without a server (SQLite) is a file.
+  if [ -n "$choice_database_setting" ] && [ -z "$choice_database_server" ]; then
+    mkdir -p "$dir/instance"
+    env+=("$choice_database_setting=$choice_database_scheme:///$dir/instance/e2e.sqlite3")
+  fi
 
   # The controls table's tests, against the real servers: all must pass, none skipped.
   local ids
@@ -244,8 +236,8 @@ print(*(suite.get(k) for k in ('tests', 'skipped', 'failures', 'errors')))" "$wo
     echo "  ok   the controls table names $(wc -w <<<"$ids") tests: $total run, all passed, none skipped"
   fi
 
-  # The identity provider for OIDC: the project's own stub, served over TLS.
-  if [ "$auth" = oidc ]; then
+  # The identity provider, for log-in through one: the project's own stub, served over TLS.
+  if [ "$choice_auth_login" = provider ]; then
     (cd "$dir" && exec "$venv/bin/python" - "$work/cert.pem" "$work/key.pem" >"$work/idp.env" 2>"$work/idp.log" <<'PY'
 import sys
 from werkzeug.serving import make_server
@@ -266,8 +258,8 @@ PY
     env+=("REQUESTS_CA_BUNDLE=$work/cert.pem" "SSL_CERT_FILE=$work/cert.pem")
   fi
 
-  if [ "$db" != none ]; then
-    (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$pkg" db upgrade >"$work/$name-migrate.log" 2>&1) \
+  if [ -n "$choice_database_setting" ]; then
+    (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$answer_package" db upgrade >"$work/$name-migrate.log" 2>&1) \
       || { cat "$work/$name-migrate.log"; echo "  FAIL flask db upgrade"; return 1; }
   fi
   (cd "$dir" && exec env "${env[@]}" "$venv/bin/gunicorn" --config gunicorn.conf.py --bind 127.0.0.1:443 \
@@ -287,12 +279,12 @@ PY
     *" redis "*) store=(--redis-scan "redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning -n 2 --scan --pattern '*:session:*'") ;;
     *" memcached "*) store=(--memcached "$MEMCACHED_SERVERS") ;;
   esac
-  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" "${store[@]}" || return 1
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" "${store[@]}" || return 1
 
   if [ -n "$server" ]; then
     server_down "$server"
     wait_for https://localhost/readyz 503 || { server_up "$server"; return 1; }
-    python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" --down "$backend" \
+    python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" --down "$backend" \
       || { server_up "$server"; return 1; }
     server_up "$server" >/dev/null || return 1
     wait_for https://localhost/readyz 200 || return 1
@@ -303,9 +295,9 @@ PY
 
   # Next to node_modules, so that its import of playwright-core resolves.
   cp "$repo/scripts/lib/browser.mjs" "$TOOLS/browser.mjs"
-  node "$TOOLS/browser.mjs" https://localhost "$auth" "$ARTIFACTS/$name.png" || return 1
+  node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
 
-  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --auth "$auth" --abuse || return 1
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" --abuse || return 1
 
   # The scanner reaches http://localhost and https://localhost itself.
   local scan
@@ -335,7 +327,7 @@ PY
   echo "  ok   docs/threat-model.md: $diagrams Mermaid diagrams rendered by mermaid-cli"
 
   # Last: it stops the gunicorns the checks above use.
-  prove_proxy "$dir" "$deploy" "$auth"
+  prove_proxy "$dir"
 }
 
 failed=()

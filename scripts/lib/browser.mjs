@@ -3,10 +3,20 @@
 // screenshot the account page, log out. Fails on any Content-Security-Policy
 // violation, console error or uncaught page error.
 //
-// Usage: node browser.mjs BASE_URL AUTH SCREENSHOT
+// Usage: node browser.mjs BASE_URL LOGIN SCREENSHOT
+// LOGIN is the auth choice's login attribute in the manifest: form and
+// provider log in and out; token (an API) and none see the public page.
 import { chromium } from "playwright-core";
 
-const [base, auth, screenshot] = process.argv.slice(2);
+// The log-in kinds this script knows (internal/matrix's tests keep them in
+// step with the manifest).
+const LOGINS = ["form", "provider", "token", "none"];
+
+const [base, login, screenshot] = process.argv.slice(2);
+if (!LOGINS.includes(login)) {
+  console.log(`  FAIL browser: log-in kind ${JSON.stringify(login)} is not one of ${LOGINS.join(", ")}; teach browser.mjs the new one`);
+  process.exit(2);
+}
 const problems = [];
 
 const browser = await chromium.launch({
@@ -40,7 +50,7 @@ try {
   if (response.status() !== 200) throw new Error(`GET / gave ${response.status()}`);
   step("public page loaded");
 
-  if (auth === "session") {
+  if (login === "form") {
     const email = `ada-${Date.now()}@example.com`;
     const password = "correct horse battery staple";
     await page.goto(base + "/auth/register");
@@ -57,7 +67,7 @@ try {
     }
     expectPath("/account");
     step("logged in: on /account");
-  } else if (auth === "oidc") {
+  } else if (login === "provider") {
     await page.goto(base + "/auth/login");
     // The tests' stub provider signs in at once; the development provider
     // (make idp) first shows its sign-in page.
@@ -73,7 +83,7 @@ try {
     step("logged in through the identity provider: on /account");
   }
 
-  if (auth === "session" || auth === "oidc") {
+  if (login === "form" || login === "provider") {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot of the logged-in page: ${screenshot}`);
     const cookies = await context.cookies();

@@ -1,7 +1,7 @@
 """Probe a running generated app over real HTTP and HTTPS (standard library only).
 
-Usage: live_probe.py --host localhost --cafile CERT --auth AUTH
-       live_probe.py --host localhost --cafile CERT --auth AUTH --proxy NAME --direct HOST:PORT
+Usage: live_probe.py --host localhost --cafile CERT --login KIND
+       live_probe.py --host localhost --cafile CERT --login KIND --proxy NAME --direct HOST:PORT
 
 Checks every security header and cookie attribute, the HTTP to HTTPS
 redirect, CSRF rejection, 429 after repeated failed log-ins, 413, a foreign
@@ -213,10 +213,10 @@ def probe_readiness_is_not_public(client: Client) -> None:
     )
 
 
-def probe_behind_proxy(client: Client, auth: str, proxy: str, direct: str) -> None:
+def probe_behind_proxy(client: Client, login: str, proxy: str, direct: str) -> None:
     """Run with the deploy target's own proxy on 443 and gunicorn at DIRECT."""
     gzip = {"Accept-Encoding": "gzip, deflate, br"}
-    pages = {"session": "/auth/login", "oidc": "/"}.get(auth, "/")
+    pages = {"form": "/auth/login", "provider": "/"}.get(login, "/")
     status, headers, body = client.request("GET", pages, headers=gzip)
     encoding = headers.get("Content-Encoding")
     check(
@@ -224,9 +224,9 @@ def probe_behind_proxy(client: Client, auth: str, proxy: str, direct: str) -> No
         status == 200 and encoding is None,
         f"{status}, Content-Encoding {encoding}",
     )
-    if auth == "session":
+    if login == "form":
         check("that page carries a CSRF token", 'name="csrf_token"' in body)
-    if auth == "jwt":
+    if login == "token":
         payload = json.dumps({"email": "nobody@example.com", "password": "wrong-password-123"}).encode()
         status, headers, _ = client.request(
             "POST",
@@ -291,7 +291,7 @@ def session_writes(redis_scan: str | None, memcached: str | None) -> int | None:
     return None
 
 
-def probe_hardening(client: Client, auth: str, redis_scan: str | None, memcached: str | None) -> None:
+def probe_hardening(client: Client, login: str, redis_scan: str | None, memcached: str | None) -> None:
     """What issue 13's live attack found, re-checked over real HTTP."""
     # Chunked bodies have no Content-Length, so a pre-check reading only that
     # header let them through.
@@ -323,7 +323,7 @@ def probe_hardening(client: Client, auth: str, redis_scan: str | None, memcached
 
     before = session_writes(redis_scan, memcached)
     if before is not None:
-        page = "/auth/login" if auth == "session" else "/"
+        page = "/auth/login" if login == "form" else "/"
         for _ in range(50):
             Client(client.host, client.context_cafile).request("GET", page)
         after = session_writes(redis_scan, memcached)
@@ -333,7 +333,7 @@ def probe_hardening(client: Client, auth: str, redis_scan: str | None, memcached
             f"{before} before, {after} after",
         )
 
-    if auth == "jwt":
+    if login == "token":
         nested = b"[" * 200_000 + b"]" * 200_000
         status, headers, body = client.request(
             "POST", "/api/v1/auth/revoke", body=nested, headers={"Content-Type": "application/json"}
@@ -346,7 +346,7 @@ def probe_hardening(client: Client, auth: str, redis_scan: str | None, memcached
             f"{status} {headers.get('Content-Type')}",
         )
 
-    if auth == "session":
+    if login == "form":
         email = "live-probe@example.com"
         password = "live probe password 123"
         token = client.csrf_token("/auth/register")
@@ -375,8 +375,8 @@ def probe_hardening(client: Client, auth: str, redis_scan: str | None, memcached
         client.cookies.clear()
 
 
-def probe_csrf_and_rate_limit(client: Client, auth: str) -> None:
-    if auth == "session":
+def probe_csrf_and_rate_limit(client: Client, login: str) -> None:
+    if login == "form":
         status, _, _ = client.request(
             "POST",
             "/auth/login",
@@ -402,7 +402,7 @@ def probe_csrf_and_rate_limit(client: Client, auth: str) -> None:
             codes[-1] == 429,
             " ".join(map(str, codes)),
         )
-    elif auth == "oidc":
+    elif login == "provider":
         status, _, _ = client.request("POST", "/auth/logout")
         check("log-out POST without a CSRF token gets 400", status == 400, str(status))
         codes = []
@@ -416,7 +416,7 @@ def probe_csrf_and_rate_limit(client: Client, auth: str) -> None:
             codes[-1] == 429,
             " ".join(map(str, codes)),
         )
-    elif auth == "jwt":
+    elif login == "token":
         status, _, _ = client.request(
             "POST",
             "/api/v1/auth/token",
@@ -449,12 +449,12 @@ def probe_csrf_and_rate_limit(client: Client, auth: str) -> None:
         print("  n/a  CSRF and log-in rate limit: this project has no forms and no log-in")
 
 
-def probe_backend_down(client: Client, auth: str, backend: str) -> None:
+def probe_backend_down(client: Client, login: str, backend: str) -> None:
     """Run while the database or cache server is stopped."""
     status, _, body = client.request("GET", "/readyz")
     check(f"/readyz is 503 while {backend} is down", status == 503, str(status))
     check("the 503 body names no internals", not any(m in body for m in TRACEBACK_MARKERS))
-    if auth == "session":
+    if login == "form":
         token = client.csrf_token("/auth/login") if backend == "the database" else "x"
         form = f"csrf_token={token}&email=ada%40example.com&password=a-long-pass-phrase"
         status, _, body = client.request(
@@ -463,7 +463,7 @@ def probe_backend_down(client: Client, auth: str, backend: str) -> None:
             body=form.encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
-    elif auth == "jwt":
+    elif login == "token":
         payload = json.dumps({"email": "ada@example.com", "password": "a-long-pass-phrase"}).encode()
         status, _, body = client.request(
             "POST",
@@ -483,11 +483,21 @@ def probe_backend_down(client: Client, auth: str, backend: str) -> None:
         print(f"  n/a  no 5xx to inspect: {status} (this request does not need {backend})")
 
 
+# The log-in kinds this probe knows (the login attribute of the manifest's
+# auth choices; internal/matrix's tests keep the two in step).
+LOGINS = ("form", "provider", "token", "none")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--cafile", required=True)
-    parser.add_argument("--auth", required=True)
+    parser.add_argument(
+        "--login",
+        required=True,
+        choices=LOGINS,
+        help="how users log in: the auth choice's login attribute in the manifest",
+    )
     parser.add_argument("--down", metavar="BACKEND", help="probe with this backend stopped")
     parser.add_argument("--abuse", action="store_true", help="CSRF and the log-in rate limit (run last)")
     parser.add_argument("--proxy", help="the deploy target's proxy (caddy, nginx) is on 443")
@@ -498,19 +508,19 @@ def main() -> int:
 
     client = Client(args.host, args.cafile)
     if args.proxy:
-        probe_behind_proxy(client, args.auth, args.proxy, args.direct)
+        probe_behind_proxy(client, args.login, args.proxy, args.direct)
     elif args.down:
-        probe_backend_down(client, args.auth, args.down)
+        probe_backend_down(client, args.login, args.down)
     elif args.abuse:
         # Last: once the limit is reached, log-ins from this address get 429.
-        probe_csrf_and_rate_limit(client, args.auth)
+        probe_csrf_and_rate_limit(client, args.login)
     else:
         probe_headers(client)
-        cookie_pages = {"session": ["/", "/auth/login"], "oidc": ["/", "/auth/login"]}.get(args.auth, ["/"])
+        cookie_pages = {"form": ["/", "/auth/login"], "provider": ["/", "/auth/login"]}.get(args.login, ["/"])
         probe_cookies(Client(args.host, args.cafile), cookie_pages)
         probe_transport(client)
         probe_readiness_is_not_public(client)
-        probe_hardening(client, args.auth, args.redis_scan, args.memcached)
+        probe_hardening(client, args.login, args.redis_scan, args.memcached)
     if FAILED:
         print(f"  {len(FAILED)} live check(s) failed")
         return 1

@@ -5,11 +5,11 @@
 # unpacking and byte-compiling). It is the uv version the generated projects pin
 # for `make lock`. scripts/newcomer.sh still runs `make install` (pip) literally.
 
-# uv_bin: the pinned uv, installed once per version.
+# uv_bin: the uv the manifest pins (MATRIX: scripts/lib/common.sh's build_tools),
+# installed once per version.
 uv_bin() {
   local pin
-  pin=$(sed -n 's/^ *- requirement: \(uv==[^ ]*\)$/\1/p' "$repo/blueprints/flask.yaml")
-  [ -n "$pin" ] || { echo "no uv pin in blueprints/flask.yaml" >&2; return 1; }
+  pin=$("$MATRIX" pin uv) || return 1
   local dir=${RAMPART_UV_DIR:-/tmp/rampart-uv}/${pin#uv==}
   if [ ! -x "$dir/bin/uv" ]; then
     rm -rf "$dir"
