@@ -1,0 +1,146 @@
+package generator_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rampart-dev/rampart/blueprints"
+	"github.com/rampart-dev/rampart/generator"
+	"github.com/rampart-dev/rampart/templates"
+)
+
+// Every released version renders again, byte for byte, the golden projects
+// it had when it was released (their digests are in testdata/releases).
+func TestEveryReleaseReproducesItsGoldenProjects(t *testing.T) {
+	for _, name := range blueprintNames(t) {
+		store, err := generator.OpenReleases(blueprints.Releases, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(store.Versions()) == 0 {
+			t.Fatalf("%s has no release archive (go run ./tools/release)", name)
+		}
+		for _, v := range store.Versions() {
+			raw, err := os.ReadFile(fmt.Sprintf("../testdata/releases/%s-%s.json", name, v))
+			if err != nil {
+				t.Fatalf("%s %s: %v (tools/release writes the golden digests with the archive)", name, v, err)
+			}
+			var sets map[string]generator.GoldenSet
+			if err := json.Unmarshal(raw, &sets); err != nil {
+				t.Fatal(err)
+			}
+			b, err := store.Load(v)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, v, err)
+			}
+			if len(sets) == 0 {
+				t.Errorf("%s %s: no golden project recorded", name, v)
+			}
+			for set, g := range sets {
+				for _, p := range generator.CompareGolden(b, g) {
+					t.Errorf("%s %s, golden %s: %s", name, v, set, p)
+				}
+			}
+		}
+	}
+}
+
+// The version in each manifest is frozen as it is: a change to the manifest
+// or its templates fails here until the version is bumped and frozen anew.
+func TestTheCurrentVersionIsFrozenAsItIs(t *testing.T) {
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range all {
+		store, err := generator.OpenReleases(blueprints.Releases, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fix := fmt.Sprintf("bump version: in blueprints/%s.yaml, add its changelog entry, run go test ./generator -update, then go run ./tools/release -blueprint %s", name, name)
+		if !slices.Contains(store.Versions(), b.Version) {
+			t.Errorf("%s %s has no release archive: %s", name, b.Version, fix)
+			continue
+		}
+		index, manifest, files, err := store.Files(b.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		current, err := fs.ReadFile(blueprints.Manifests, name+".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed []string
+		if string(manifest) != string(current) {
+			changed = append(changed, "blueprints/"+name+".yaml")
+		}
+		frozen := map[string]generator.ReleaseFile{}
+		for _, f := range files {
+			frozen[f.Path] = f
+		}
+		err = fs.WalkDir(templates.FS, index.Root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			contents, err := fs.ReadFile(templates.FS, p)
+			if err != nil {
+				return err
+			}
+			rel := strings.TrimPrefix(p, index.Root+"/")
+			if f, ok := frozen[rel]; !ok || string(f.Contents) != string(contents) {
+				changed = append(changed, path.Join("templates", p))
+			}
+			delete(frozen, rel)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rel := range frozen {
+			changed = append(changed, path.Join("templates", index.Root, rel)+" (removed)")
+		}
+		if len(changed) > 0 {
+			slices.Sort(changed)
+			t.Errorf("%s %s was frozen, and since then these changed: %s.\nA change to what a blueprint generates needs a new version: %s",
+				name, b.Version, strings.Join(changed, ", "), fix)
+		}
+	}
+}
+
+// Every version the changelog names is released, and every release is in the changelog.
+func TestTheChangelogAndTheReleasesAgree(t *testing.T) {
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range all {
+		store, err := generator.OpenReleases(blueprints.Releases, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logged []string
+		for _, e := range b.Changelog {
+			logged = append(logged, e.Version)
+		}
+		slices.Sort(logged)
+		released := slices.Sorted(slices.Values(store.Versions()))
+		if !slices.Equal(logged, released) {
+			t.Errorf("%s: the changelog names %v, the release archives hold %v", name, logged, released)
+		}
+	}
+}
+
+func blueprintNames(t *testing.T) []string {
+	t.Helper()
+	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return generator.SortedNames(all)
+}
