@@ -144,3 +144,32 @@ func blueprintNames(t *testing.T) []string {
 	}
 	return generator.SortedNames(all)
 }
+
+func TestStatusListsTheChangesAfterTheProjectsVersion(t *testing.T) {
+	b := flaskBlueprint(t)
+	record := generator.Record{Blueprint: "flask", BlueprintVersion: "v0.3.0"}
+	s, err := b.Status(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Behind || s.Latest != b.Version || s.VersionsBehind(b) != len(b.Changelog)-3 {
+		t.Errorf("status %+v, %d versions behind", s, s.VersionsBehind(b))
+	}
+	for _, c := range s.Changes {
+		if c.Version == "v0.3.0" || c.Version == "v0.2.0" {
+			t.Errorf("lists a change of the project's own or an older version: %+v", c)
+		}
+	}
+	record.BlueprintVersion = "v0.2.0"
+	if s, _ = b.Status(record); len(s.Changes) == 0 || !s.Changes[0].Security || strings.HasPrefix(s.Changes[0].Text, "security:") {
+		t.Errorf("from v0.2.0 the security changes of v0.3.0 come first, without their prefix: %+v", s.Changes)
+	}
+	record.BlueprintVersion = b.Version
+	if s, err = b.Status(record); err != nil || s.Behind || len(s.Changes) != 0 {
+		t.Errorf("the current version: %+v, %v", s, err)
+	}
+	record.Blueprint = "django"
+	if _, err = b.Status(record); err == nil {
+		t.Error("another blueprint's record was compared")
+	}
+}

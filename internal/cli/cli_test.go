@@ -122,7 +122,7 @@ func runContext(t *testing.T, ctx context.Context, dir string, tty bool, prompte
 	cmd := NewRootCmd(f)
 	cmd.SetArgs(args)
 	_, err := Execute(ctx, cmd)
-	if err != nil {
+	if err != nil && !errors.As(err, new(exitStatus)) { // as Main: an exit status is not printed
 		errOut.WriteString(err.Error())
 	}
 	return result{code: ExitCode(err), out: out.String(), errOut: errOut.String()}

@@ -25,8 +25,15 @@ const (
 	ExitOK          = 0
 	ExitFailure     = 1   // failure while generating (I/O)
 	ExitUsage       = 2   // invalid usage or input
+	ExitBehind      = 4   // rampart check: an update is available
 	ExitInterrupted = 130 // Ctrl-C, or "no" at the summary of an interactive run
 )
+
+// exitStatus is an outcome that is not an error but needs its own exit
+// code, such as "behind" from rampart check; the command has already said so.
+type exitStatus struct{ code int }
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // Factory carries what commands need from the outside world, so tests can
 // replace each piece.
@@ -70,7 +77,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{err: err, cmd: cmd}
 	})
-	root.AddCommand(NewCmdNew(f, nil), newCmdBlueprints(f), newCmdVersion(f))
+	root.AddCommand(NewCmdNew(f, nil), newCmdCheck(f, nil), newCmdBlueprints(f), newCmdVersion(f))
 	return root
 }
 
@@ -102,9 +109,12 @@ func (e usageError) Unwrap() error { return e.err }
 func ExitCode(err error) int {
 	var input *generator.InputError
 	var usage usageError
+	var status exitStatus
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &status):
+		return status.code
 	case errors.Is(err, generator.ErrInterrupted):
 		return ExitInterrupted
 	case errors.As(err, &input), errors.As(err, &usage):
@@ -148,7 +158,7 @@ func Main() int {
 	cmd := NewRootCmd(f)
 	ran, err := Execute(ctx, cmd)
 	code := ExitCode(err)
-	if err != nil {
+	if err != nil && !errors.As(err, new(exitStatus)) {
 		fmt.Fprintf(f.IO.ErrOut, "rampart: %s\n", err)
 		if code == ExitUsage && ran != nil {
 			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", ran.CommandPath())
