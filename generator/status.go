@@ -68,10 +68,20 @@ func (b *Blueprint) Status(record Record) (Status, error) {
 		return s, nil
 	}
 	s.Behind = true
+	s.Changes = b.ChangesBetween(record.BlueprintVersion, b.Version)
+	return s, nil
+}
+
+// ChangesBetween lists the changelog lines of the versions after from, up
+// to and including to: security changes first, then newest first.
+func (b *Blueprint) ChangesBetween(from, to string) []Change {
 	var security, other []Change
 	for _, entry := range b.Changelog { // newest first
-		if semver.Compare(entry.Version, record.BlueprintVersion) <= 0 {
+		if semver.Compare(entry.Version, from) <= 0 {
 			break
+		}
+		if semver.Compare(entry.Version, to) > 0 {
+			continue
 		}
 		for _, text := range entry.Changes {
 			if rest, ok := strings.CutPrefix(text, securityPrefix); ok {
@@ -81,8 +91,7 @@ func (b *Blueprint) Status(record Record) (Status, error) {
 			}
 		}
 	}
-	s.Changes = append(security, other...)
-	return s, nil
+	return append(security, other...)
 }
 
 // VersionsBehind is how many released versions lie after the project's.

@@ -118,6 +118,9 @@ func runContext(t *testing.T, ctx context.Context, dir string, tty bool, prompte
 			}
 			return prompter
 		},
+		Releases: func(name string) (*generator.ReleaseStore, error) {
+			return generator.OpenReleases(blueprints.Releases, name)
+		},
 	}
 	cmd := NewRootCmd(f)
 	cmd.SetArgs(args)

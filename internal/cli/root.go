@@ -25,6 +25,7 @@ const (
 	ExitOK          = 0
 	ExitFailure     = 1   // failure while generating (I/O)
 	ExitUsage       = 2   // invalid usage or input
+	ExitConflicts   = 3   // rampart update or set: merged, with conflicts left for the user
 	ExitBehind      = 4   // rampart check: an update is available
 	ExitInterrupted = 130 // Ctrl-C, or "no" at the summary of an interactive run
 )
@@ -42,6 +43,9 @@ type Factory struct {
 	Build      buildinfo.Info
 	Blueprints func() (map[string]*generator.Blueprint, error)
 	Prompter   func() Prompter
+	// Releases opens a blueprint's released versions (rampart update and
+	// set replay the one a project was generated from).
+	Releases func(blueprint string) (*generator.ReleaseStore, error)
 }
 
 // NewFactory returns the factory of a real run.
@@ -58,6 +62,9 @@ func NewFactory() *Factory {
 		}),
 		// On the same streams as everything else the command reads and writes.
 		Prompter: func() Prompter { return prompter.New(streams.In, streams.Out, streams.ErrOut) },
+		Releases: func(name string) (*generator.ReleaseStore, error) {
+			return generator.OpenReleases(blueprints.Releases, name)
+		},
 	}
 }
 
@@ -77,7 +84,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{err: err, cmd: cmd}
 	})
-	root.AddCommand(NewCmdNew(f, nil), newCmdCheck(f, nil), newCmdBlueprints(f), newCmdVersion(f))
+	root.AddCommand(NewCmdNew(f, nil), newCmdCheck(f, nil), newCmdUpdate(f, nil), newCmdSet(f, nil),
+		newCmdBlueprints(f), newCmdVersion(f))
 	return root
 }
 

@@ -1,0 +1,215 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+)
+
+// Outcome is what a three-way merge did to one path of a project.
+type Outcome string
+
+const (
+	Unchanged  Outcome = "unchanged"  // nothing to do
+	Updated    Outcome = "updated"    // the user had not changed it: the new version's
+	Added      Outcome = "added"      // new in the new version
+	Removed    Outcome = "removed"    // gone from the new version, unchanged by the user
+	Kept       Outcome = "kept"       // changed by the user only, or gone from the new version but changed by the user
+	Merged     Outcome = "merged"     // changed by both, without overlap
+	Conflicted Outcome = "conflicted" // changed by both, overlapping: left for the user
+)
+
+// Version is one side's copy of a file; a nil *Version is "absent".
+type Version struct {
+	Contents []byte
+	Mode     fs.FileMode
+}
+
+// MergedPath is the merge of one path: what to leave in the work tree, and
+// for a conflict the three sides git's index records.
+type MergedPath struct {
+	Path    string
+	Outcome Outcome
+	// Result is what the work tree holds afterwards; nil removes the file.
+	Result *Version
+	// Base, Ours and Theirs are the three sides (nil where absent).
+	Base, Ours, Theirs *Version
+	// Why says, for kept and conflicted paths, what happened.
+	Why string
+}
+
+// TextMerger merges three texts line by line, returning the result with
+// conflicts marked (<<<<<<< ours, ||||||| base, =======, >>>>>>> theirs)
+// and how many there are.
+type TextMerger func(ctx context.Context, base, ours, theirs []byte) ([]byte, int, error)
+
+// ThreeWay merges a project (ours: read through readOurs) from base, what
+// the project's recorded version generated, to theirs, what the target
+// version generates. Local files (.env) are never part of either plan.
+func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path string) (*Version, error), merge TextMerger) ([]MergedPath, error) {
+	sides := map[string][2]*Version{}
+	for _, f := range base {
+		if !f.Local {
+			s := sides[f.Path]
+			s[0] = &Version{f.Contents, f.Mode}
+			sides[f.Path] = s
+		}
+	}
+	for _, f := range theirs {
+		if !f.Local {
+			s := sides[f.Path]
+			s[1] = &Version{f.Contents, f.Mode}
+			sides[f.Path] = s
+		}
+	}
+	paths := make([]string, 0, len(sides))
+	for p := range sides {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var out []MergedPath
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			return nil, ErrInterrupted
+		}
+		ours, err := readOurs(p)
+		if err != nil {
+			return nil, err
+		}
+		m, err := mergePath(ctx, p, sides[p][0], ours, sides[p][1], merge)
+		if err != nil {
+			return nil, fmt.Errorf("merging %s: %w", p, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func same(a, b *Version) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Mode == b.Mode && bytes.Equal(a.Contents, b.Contents)
+}
+
+func sameContents(a, b *Version) bool {
+	return a != nil && b != nil && bytes.Equal(a.Contents, b.Contents)
+}
+
+func binary(vs ...*Version) bool {
+	for _, v := range vs {
+		if v != nil && bytes.IndexByte(v.Contents, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func mergePath(ctx context.Context, path string, base, ours, theirs *Version, merge TextMerger) (MergedPath, error) {
+	m := MergedPath{Path: path, Base: base, Ours: ours, Theirs: theirs, Result: ours}
+	switch {
+	case same(ours, theirs):
+		m.Outcome = Unchanged
+	case same(ours, base):
+		// The user never touched it: the new version's, whatever it is.
+		m.Result = theirs
+		switch {
+		case theirs == nil:
+			m.Outcome = Removed
+		case base == nil:
+			m.Outcome = Added
+		default:
+			m.Outcome = Updated
+		}
+	case same(theirs, base):
+		m.Outcome = Kept
+		m.Why = "changed by you; the new version did not change it"
+		if ours == nil {
+			m.Why = "deleted by you; the new version did not change it"
+		}
+	case theirs == nil:
+		m.Outcome = Kept
+		m.Why = "the new version no longer generates it, and you changed it"
+	case ours == nil:
+		// Deleted by the user, changed by the new version: the new version
+		// is put back for the user to decide.
+		m.Outcome, m.Result = Conflicted, theirs
+		m.Why = "deleted by you, changed by the new version (its version is in place)"
+	default:
+		mode := ours.Mode
+		if base != nil && ours.Mode == base.Mode {
+			mode = theirs.Mode // the user kept the mode: the new version's
+		}
+		if sameContents(ours, theirs) || (base != nil && bytes.Equal(theirs.Contents, base.Contents)) {
+			// Only the mode changed on one side.
+			m.Outcome, m.Result = Merged, &Version{ours.Contents, mode}
+			if sameContents(ours, theirs) && mode == ours.Mode {
+				m.Outcome = Unchanged
+			}
+			return m, nil
+		}
+		if binary(base, ours, theirs) {
+			m.Outcome = Conflicted
+			m.Why = "changed by you and by the new version, and not text (yours is in place)"
+			return m, nil
+		}
+		var baseText []byte
+		if base != nil {
+			baseText = base.Contents
+		}
+		merged, conflicts, err := merge(ctx, baseText, ours.Contents, theirs.Contents)
+		if err != nil {
+			return m, err
+		}
+		m.Result = &Version{merged, mode}
+		if conflicts == 0 {
+			m.Outcome = Merged
+		} else {
+			m.Outcome = Conflicted
+			m.Why = fmt.Sprintf("%d overlapping change(s), marked in the file", conflicts)
+			if base == nil {
+				m.Why = "you and the new version both added it; " + m.Why
+			}
+		}
+	}
+	return m, nil
+}
+
+// GitMergeFile is the TextMerger of git merge-file: diff3-style markers,
+// the standard form editors and git mergetool read.
+func GitMergeFile(ctx context.Context, base, ours, theirs []byte) ([]byte, int, error) {
+	dir, err := os.MkdirTemp("", "rampart-merge-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer os.RemoveAll(dir)
+	names := []string{"ours", "base", "theirs"}
+	for i, content := range [][]byte{ours, base, theirs} {
+		if err := os.WriteFile(filepath.Join(dir, names[i]), content, 0o600); err != nil {
+			return nil, 0, err
+		}
+	}
+	cmd := exec.CommandContext(ctx, "git", "merge-file", "-p", "--diff3",
+		"-L", "ours (your project)", "-L", "base (the version it was generated from)", "-L", "theirs (the new version)",
+		filepath.Join(dir, "ours"), filepath.Join(dir, "base"), filepath.Join(dir, "theirs"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out, 0, nil
+	case ctx.Err() != nil:
+		return nil, 0, ErrInterrupted
+	case errors.As(err, &exit) && exit.ExitCode() > 0 && exit.ExitCode() < 128:
+		return out, exit.ExitCode(), nil // the number of conflicts
+	default:
+		return nil, 0, fmt.Errorf("git merge-file: %v %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+}

@@ -1,0 +1,119 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func v(text string) *Version { return &Version{Contents: []byte(text), Mode: 0o644} }
+
+func TestThreeWayOutcomes(t *testing.T) {
+	exec := &Version{Contents: []byte("#!/bin/sh\n"), Mode: 0o755}
+	plain := &Version{Contents: []byte("#!/bin/sh\n"), Mode: 0o644}
+	cases := map[string]struct {
+		base, ours, theirs *Version
+		want               Outcome
+		result             string // "" for a removed file
+		why                string
+	}{
+		"untouched, unchanged":           {v("a\n"), v("a\n"), v("a\n"), Unchanged, "a\n", ""},
+		"untouched, updated":             {v("a\n"), v("a\n"), v("b\n"), Updated, "b\n", ""},
+		"new in the new version":         {nil, nil, v("b\n"), Added, "b\n", ""},
+		"dropped, untouched":             {v("a\n"), v("a\n"), nil, Removed, "", ""},
+		"dropped, already deleted":       {v("a\n"), nil, nil, Unchanged, "", ""},
+		"edited, not updated":            {v("a\n"), v("mine\n"), v("a\n"), Kept, "mine\n", "changed by you"},
+		"deleted, not updated":           {v("a\n"), nil, v("a\n"), Kept, "", "deleted by you"},
+		"dropped, but edited":            {v("a\n"), v("mine\n"), nil, Kept, "mine\n", "no longer generates it"},
+		"deleted, but updated":           {v("a\n"), nil, v("b\n"), Conflicted, "b\n", "deleted by you, changed by the new version"},
+		"both, apart":                    {v("1\n2\n3\n4\n5\n"), v("one\n2\n3\n4\n5\n"), v("1\n2\n3\n4\nfive\n"), Merged, "one\n2\n3\n4\nfive\n", ""},
+		"both, the same change":          {v("a\n"), v("b\n"), v("b\n"), Unchanged, "b\n", ""},
+		"both, overlapping":              {v("a\n"), v("mine\n"), v("theirs\n"), Conflicted, "", "1 overlapping change"},
+		"both added, differently":        {nil, v("mine\n"), v("theirs\n"), Conflicted, "", "both added it"},
+		"binary, both changed":           {v("a\x00"), v("b\x00"), v("c\x00"), Conflicted, "b\x00", "not text"},
+		"mode by the new version only":   {plain, plain, exec, Updated, "#!/bin/sh\n", ""},
+		"mode by the new version, edits": {plain, &Version{[]byte("#!/bin/sh\necho\n"), 0o644}, exec, Merged, "#!/bin/sh\necho\n", ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			var base, theirs []File
+			if c.base != nil {
+				base = []File{{Path: "f", Contents: c.base.Contents, Mode: c.base.Mode}}
+			}
+			if c.theirs != nil {
+				theirs = []File{{Path: "f", Contents: c.theirs.Contents, Mode: c.theirs.Mode}}
+			}
+			merged, err := ThreeWay(context.Background(), base, theirs, func(string) (*Version, error) { return c.ours, nil }, GitMergeFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := merged[0]
+			if m.Outcome != c.want || !strings.Contains(m.Why, c.why) {
+				t.Errorf("outcome %s (%s), want %s (%s)", m.Outcome, m.Why, c.want, c.why)
+			}
+			switch {
+			case c.result == "" && c.want != Conflicted && m.Result != nil:
+				t.Errorf("result %q, want the file removed", m.Result.Contents)
+			case c.result != "" && (m.Result == nil || string(m.Result.Contents) != c.result):
+				t.Errorf("result %v, want %q", m.Result, c.result)
+			}
+			if c.want == Conflicted && c.result == "" && !strings.Contains(string(m.Result.Contents), "<<<<<<< ours") {
+				t.Errorf("no conflict markers in %q", m.Result.Contents)
+			}
+			if name == "mode by the new version, edits" && m.Result.Mode != 0o755 {
+				t.Errorf("mode %v, want the new version's 0755", m.Result.Mode)
+			}
+		})
+	}
+}
+
+// A failure halfway through writing puts every file back as it was.
+func TestApplyMergeIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"a.txt": "old a\n", "b.txt": "old b\n", "gone.txt": "bye\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// "z/blocked" cannot be written: z is a file.
+	if err := os.WriteFile(filepath.Join(dir, "z"), []byte("a file, not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	merged := []MergedPath{
+		{Path: "a.txt", Outcome: Updated, Ours: v("old a\n"), Result: v("new a\n")},
+		{Path: "b.txt", Outcome: Updated, Ours: v("old b\n"), Result: v("new b\n")},
+		{Path: "gone.txt", Outcome: Removed, Ours: v("bye\n")},
+		{Path: "new/c.txt", Outcome: Added, Result: v("c\n")},
+		{Path: "z/blocked", Outcome: Added, Result: v("x\n")},
+	}
+	err := ApplyMerge(context.Background(), dir, merged)
+	if err == nil {
+		t.Fatal("writing under a file succeeded")
+	}
+	for name, want := range map[string]string{"a.txt": "old a\n", "b.txt": "old b\n", "gone.txt": "bye\n"} {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q back", name, got, err, want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "a.txt b.txt gone.txt z" {
+		t.Errorf("the project holds %v after a failed merge", names)
+	}
+
+	// Cancelled before it starts: nothing changes either.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ApplyMerge(ctx, dir, merged[:3]); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(got) != "old a\n" {
+		t.Errorf("a.txt = %q after a cancelled merge", got)
+	}
+}
