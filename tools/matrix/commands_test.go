@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -82,5 +83,32 @@ func TestPinIsTheManifestsRequirement(t *testing.T) {
 	}
 	if err := printPin(&bytes.Buffer{}, flask(t), "no-such-tool"); err == nil {
 		t.Error("a package the manifest does not pin gave no error")
+	}
+}
+
+// generate writes what a release generated: the frozen archive's project,
+// committed, with the release's version in its record.
+func TestGenerateWritesAReleasedVersionsProject(t *testing.T) {
+	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"} {
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir() + "/old-shop"
+	if err := generateRelease("flask", "v0.1.0", dir, []string{"--database", "mysql"}); err != nil {
+		t.Fatal(err)
+	}
+	record, err := generator.ReadRecord(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if record.BlueprintVersion != "v0.1.0" || record.Answers["database"] != "mysql" || record.Answers["package"] != "old_shop" {
+		t.Errorf("record %+v", record)
+	}
+	out, err := exec.Command("git", "-C", dir, "status", "--porcelain").CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Errorf("not a clean, committed work tree: %v %s", err, out)
+	}
+	err = generateRelease("flask", "v0.1.0", t.TempDir()+"/x", []string{"--database", "sqlite"})
+	if !errors.As(err, new(*generator.InputError)) {
+		t.Errorf("a combination the release refuses: %v", err)
 	}
 }

@@ -12,12 +12,18 @@
 //	                          choices' setting and server attributes
 //	matrix facts RECORD       the project's answers and its choices' attributes
 //	                          as shell assignments (answer_Q=..., choice_Q_ATTR=...)
+//	matrix generate VERSION DIR [--QUESTION VALUE]...
+//	                          the project a released version generates (from its
+//	                          frozen archive; defaults for what is not given), in
+//	                          DIR, committed with git: what that release's rampart
+//	                          new --yes wrote
 //
 // RECORD is a generated project's .rampart.yaml; its blueprint is the one
 // the record names. The others read -blueprint (default flask).
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,7 +34,7 @@ import (
 	"github.com/rampart-dev/rampart/templates"
 )
 
-const usage = "usage: matrix [-blueprint NAME] all | pairwise | values QUESTION | pin NAME | services RECORD | facts RECORD"
+const usage = "usage: matrix [-blueprint NAME] all | pairwise | values QUESTION | pin NAME | services RECORD | facts RECORD | generate VERSION DIR [--QUESTION VALUE]..."
 
 func main() {
 	name := flag.String("blueprint", "flask", "the blueprint to read (commands taking RECORD read the record's)")
@@ -36,6 +42,11 @@ func main() {
 	flag.Parse()
 	if err := run(*name, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "matrix:", err)
+		// generate exits 2, as rampart new does, only for answers the
+		// release refuses; any other failure is 1.
+		if flag.Arg(0) == "generate" && !errors.As(err, new(*generator.InputError)) {
+			os.Exit(1)
+		}
 		os.Exit(2)
 	}
 }
@@ -45,6 +56,9 @@ func run(name string, args []string) error {
 		return fmt.Errorf("no command; %s", usage)
 	}
 	want := map[string]int{"all": 1, "pairwise": 1, "values": 2, "pin": 2, "services": 2, "facts": 2}
+	if args[0] == "generate" && len(args) >= 3 && len(args)%2 == 1 {
+		return generateRelease(name, args[1], args[2], args[3:])
+	}
 	if n, ok := want[args[0]]; !ok || len(args) != n {
 		return fmt.Errorf("got %q; %s", args, usage)
 	}
