@@ -18,11 +18,8 @@ import (
 // Every released version renders again, byte for byte, the golden projects
 // it had when it was released (their digests are in testdata/releases).
 func TestEveryReleaseReproducesItsGoldenProjects(t *testing.T) {
-	for _, name := range blueprintNames(t) {
-		store, err := generator.OpenReleases(blueprints.Releases, name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	forEachBlueprint(t, func(b *generator.Blueprint, store *generator.ReleaseStore) {
+		name := b.Name
 		if len(store.Versions()) == 0 {
 			t.Fatalf("%s has no release archive (go run ./tools/release)", name)
 		}
@@ -48,25 +45,18 @@ func TestEveryReleaseReproducesItsGoldenProjects(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // The version in each manifest is frozen as it is: a change to the manifest
 // or its templates fails here until the version is bumped and frozen anew.
 func TestTheCurrentVersionIsFrozenAsItIs(t *testing.T) {
-	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range all {
-		store, err := generator.OpenReleases(blueprints.Releases, name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	forEachBlueprint(t, func(b *generator.Blueprint, store *generator.ReleaseStore) {
+		name := b.Name
 		fix := fmt.Sprintf("bump version: in blueprints/%s.yaml, add its changelog entry, run go test ./generator -update, then go run ./tools/release -blueprint %s", name, name)
 		if !slices.Contains(store.Versions(), b.Version) {
 			t.Errorf("%s %s has no release archive: %s", name, b.Version, fix)
-			continue
+			return
 		}
 		index, manifest, files, err := store.Files(b.Version)
 		if err != nil {
@@ -110,20 +100,13 @@ func TestTheCurrentVersionIsFrozenAsItIs(t *testing.T) {
 			t.Errorf("%s %s was frozen, and since then these changed: %s.\nA change to what a blueprint generates needs a new version: %s",
 				name, b.Version, strings.Join(changed, ", "), fix)
 		}
-	}
+	})
 }
 
 // Every version the changelog names is released, and every release is in the changelog.
 func TestTheChangelogAndTheReleasesAgree(t *testing.T) {
-	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range all {
-		store, err := generator.OpenReleases(blueprints.Releases, name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	forEachBlueprint(t, func(b *generator.Blueprint, store *generator.ReleaseStore) {
+		name := b.Name
 		var logged []string
 		for _, e := range b.Changelog {
 			logged = append(logged, e.Version)
@@ -133,16 +116,23 @@ func TestTheChangelogAndTheReleasesAgree(t *testing.T) {
 		if !slices.Equal(logged, released) {
 			t.Errorf("%s: the changelog names %v, the release archives hold %v", name, logged, released)
 		}
-	}
+	})
 }
 
-func blueprintNames(t *testing.T) []string {
+// forEachBlueprint calls check with each built-in blueprint and its releases.
+func forEachBlueprint(t *testing.T, check func(*generator.Blueprint, *generator.ReleaseStore)) {
 	t.Helper()
 	all, err := generator.LoadBlueprints(blueprints.Manifests, templates.FS, testVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return generator.SortedNames(all)
+	for _, name := range generator.SortedNames(all) {
+		store, err := generator.OpenReleases(blueprints.Releases, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(all[name], store)
+	}
 }
 
 func TestStatusListsTheChangesAfterTheProjectsVersion(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,18 +44,9 @@ func newCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *c
 }
 
 func runCheck(opts *CheckOptions) error {
-	record, err := generator.ReadRecord(opts.Dir)
+	record, b, err := openProject(opts.Factory, opts.Dir)
 	if err != nil {
 		return err
-	}
-	all, err := opts.Factory.Blueprints()
-	if err != nil {
-		return runError{fmt.Errorf("loading blueprints: %w", err)}
-	}
-	b := all[record.Blueprint]
-	if b == nil {
-		return &generator.InputError{Err: fmt.Errorf("the project was generated from blueprint %q, which this rampart does not have (it has %s)",
-			record.Blueprint, strings.Join(generator.SortedNames(all), ", "))}
 	}
 	status, err := b.Status(record)
 	if err != nil {

@@ -125,18 +125,9 @@ type fileNote struct {
 var fixedQuestions = []string{"name", "package"}
 
 func runUpdate(ctx context.Context, opts *UpdateOptions) error {
-	record, err := generator.ReadRecord(opts.Dir)
+	record, latest, err := openProject(opts.Factory, opts.Dir)
 	if err != nil {
 		return err
-	}
-	all, err := opts.Factory.Blueprints()
-	if err != nil {
-		return runError{fmt.Errorf("loading blueprints: %w", err)}
-	}
-	latest := all[record.Blueprint]
-	if latest == nil {
-		return &generator.InputError{Err: fmt.Errorf("the project was generated from blueprint %q, which this rampart does not have (it has %s)",
-			record.Blueprint, strings.Join(generator.SortedNames(all), ", "))}
 	}
 	if _, err := latest.Status(record); err != nil {
 		return err
