@@ -112,7 +112,9 @@ type updateReport struct {
 	Files     map[string][]string  `json:"files"`
 	Conflicts []fileNote           `json:"conflicts"`
 	Kept      []fileNote           `json:"kept"`
-	Changes   []generator.Change   `json:"changes"`
+	// Local are the local files (.env) settings were appended to.
+	Local   []fileNote         `json:"local"`
+	Changes []generator.Change `json:"changes"`
 }
 
 type fileNote struct {
@@ -187,15 +189,31 @@ func runUpdate(ctx context.Context, opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	merged, err := generator.ThreeWay(ctx, basePlan.Files, theirPlan.Files, generator.ReadWorkTree(opts.Dir), generator.GitMergeFile)
+	readOurs := generator.ReadWorkTree(opts.Dir)
+	merged, err := generator.ThreeWay(ctx, basePlan.Files, theirPlan.Files, readOurs, generator.GitMergeFile)
 	if err != nil {
 		return err
 	}
-	report := summarize(record, target, changed, merged, opts.DryRun)
+	why := "update to " + target.Version
+	if opts.command == "set" {
+		why = "set " + strings.Join(setArgs(opts.Set), " ")
+	}
+	if merged, err = generator.MergeLocal(ctx, theirPlan.Files, readOurs, why, merged); err != nil {
+		return err
+	}
+	local := map[string]bool{}
+	for _, f := range theirPlan.Files {
+		local[f.Path] = f.Local
+	}
+	report := summarize(record, target, changed, merged, local, opts.DryRun)
 	out := opts.Factory.IO.Out
 	if opts.DryRun && !opts.JSON {
 		for _, m := range merged {
 			if m.Outcome == generator.Unchanged || m.Outcome == generator.Kept {
+				continue
+			}
+			if local[m.Path] { // it holds secrets: named, not shown
+				fmt.Fprintf(out, "# %s (local, not shown): would be %s\n", m.Path, m.Why)
 				continue
 			}
 			diff, err := generator.UnifiedDiff(ctx, m.Path, m.Ours, m.Result)
@@ -269,10 +287,10 @@ func questionNames(b *generator.Blueprint) string {
 	return strings.Join(names, ", ")
 }
 
-func summarize(record generator.Record, target *generator.Blueprint, changed map[string][2]string, merged []generator.MergedPath, dryRun bool) updateReport {
+func summarize(record generator.Record, target *generator.Blueprint, changed map[string][2]string, merged []generator.MergedPath, local map[string]bool, dryRun bool) updateReport {
 	r := updateReport{
 		Blueprint: target.Name, From: record.BlueprintVersion, To: target.Version, DryRun: dryRun,
-		Files: map[string][]string{}, Conflicts: []fileNote{}, Kept: []fileNote{},
+		Files: map[string][]string{}, Conflicts: []fileNote{}, Kept: []fileNote{}, Local: []fileNote{},
 		Changes: target.ChangesBetween(record.BlueprintVersion, target.Version),
 	}
 	if len(changed) > 0 {
@@ -288,6 +306,12 @@ func summarize(record generator.Record, target *generator.Blueprint, changed map
 			r.Conflicts = append(r.Conflicts, fileNote{m.Path, m.Why})
 		case generator.Kept:
 			r.Kept = append(r.Kept, fileNote{m.Path, m.Why})
+		case generator.Merged:
+			if local[m.Path] {
+				r.Local = append(r.Local, fileNote{m.Path, m.Why})
+				continue
+			}
+			r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.Path)
 		default:
 			r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.Path)
 		}
@@ -317,6 +341,9 @@ func printUpdate(w io.Writer, r updateReport) {
 	for _, n := range r.Kept {
 		fmt.Fprintf(w, "  kept       %s (%s)\n", n.Path, n.Why)
 	}
+	for _, n := range r.Local {
+		fmt.Fprintf(w, "  local      %s: %s\n", n.Path, n.Why)
+	}
 	for _, n := range r.Conflicts {
 		fmt.Fprintf(w, "  CONFLICT   %s (%s)\n", n.Path, n.Why)
 	}
@@ -335,4 +362,13 @@ func printUpdate(w io.Writer, r updateReport) {
 	} else if !r.DryRun {
 		fmt.Fprintln(w, "\nReview with git status and git diff, run the tests, then commit.")
 	}
+}
+
+// setArgs is set's answers as QUESTION=VALUE, sorted.
+func setArgs(set map[string]string) []string {
+	args := make([]string, 0, len(set))
+	for _, key := range slices.Sorted(maps.Keys(set)) {
+		args = append(args, key+"="+set[key])
+	}
+	return args
 }

@@ -243,6 +243,13 @@ func TestSetThenSetBackGivesTheFilesBack(t *testing.T) {
 			t.Fatalf("set %v: exit %d\n%s", step, r.code, r.errOut)
 		}
 		commitAll(t, project, "set "+strings.Join(step, " "))
+		if step[0] == "auth=oidc" {
+			// The development settings the new answer needs, appended to the local .env.
+			env, err := os.ReadFile(filepath.Join(project, ".env"))
+			if err != nil || !strings.Contains(string(env), "\nOIDC_ISSUER=") || !strings.Contains(r.errOut, "appended OIDC_ISSUER") {
+				t.Errorf(".env after set auth=oidc (%v):\n%s\n%s", err, env, r.errOut)
+			}
+		}
 	}
 	sameTree(t, tree(t, project), original)
 
