@@ -2,12 +2,15 @@
 worker; switching rate limiting off does not break the app."""
 
 import os
+import sqlite3
 import time
 
 import pytest
 
+from demo import ratelimit_store
 from demo.extensions import limiter
 from demo.ratelimit_store import (
+    CountersBusy,
     SQLiteStorage,
 )
 
@@ -60,6 +63,26 @@ def test_an_expired_counter_starts_again(storage):
     assert storage.incr("guesses", 1) == 1
     storage.clear("guesses")
     assert storage.get("guesses") == 0
+
+
+def test_a_counters_file_locked_too_long_refuses_the_hit_with_503(storage, monkeypatch):
+    # Another worker holds the write lock past the busy timeout (a host too
+    # loaded to finish its writes): the hit is refused as a busy server,
+    # neither let through uncounted nor a 500.
+    monkeypatch.setattr(ratelimit_store, "BUSY_TIMEOUT_SECONDS", 0.1)
+    assert storage.incr("guesses", 60) == 1
+    holder = sqlite3.connect(storage.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(CountersBusy) as refused:
+            storage.incr("guesses", 60)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert refused.value.code == 503
+    assert dict(refused.value.get_headers())["Retry-After"] == "2"
+    # The refused hit was not counted; the next one is.
+    assert storage.incr("guesses", 60) == 2
 
 
 def test_the_counter_directory_must_be_private(tmp_path):

@@ -5,7 +5,10 @@ not see them, and a recycled or replaced worker starts from zero, so a
 client could buy fresh log-in guesses by flooding any page. Every worker of
 one server (one host, one pod) opens this one file instead. Each change is
 one write transaction (BEGIN IMMEDIATE, WAL, a busy timeout), so concurrent
-workers never lose a count. Supports the fixed-window strategy (the default).
+workers never lose a count. A hit that cannot take the write lock within the
+busy timeout (a host too loaded for the other workers to finish their
+writes) is refused as a busy server, 503 with Retry-After: never let through
+uncounted, never a 500. Supports the fixed-window strategy (the default).
 
 The URI names the file: sqlite:///ABSOLUTE/PATH. Its directory is created
 private to this user (0700) and refused if anyone else could write to it.
@@ -23,10 +26,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits.storage import Storage
+from werkzeug.exceptions import ServiceUnavailable
 
 SCHEME = "sqlite"
 FILE_NAME = "rate-limits.sqlite3"
 BUSY_TIMEOUT_SECONDS = 2.0
+RETRY_AFTER_SECONDS = 2
 # Expired counters are deleted at most this often per process.
 PURGE_INTERVAL_SECONDS = 60.0
 
@@ -43,6 +48,16 @@ _INCREMENT = (
     " expires = CASE WHEN expires <= :now THEN :expires ELSE expires END"
     " RETURNING value"
 )
+
+
+class CountersBusy(ServiceUnavailable):
+    """The counters file stayed locked for the whole busy timeout. An
+    HTTPException: the error pages answer 503 with its Retry-After."""
+
+    description = "The server is busy. Please try again in a moment."
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_SECONDS)
 
 
 def default_uri(project_name: str) -> str:
@@ -106,7 +121,12 @@ class SQLiteStorage(Storage):
 
     def _write(self, sql: str, parameters: dict[str, object]) -> list[tuple]:
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise CountersBusy from error
+            raise
         try:
             rows = connection.execute(sql, parameters).fetchall()
             now = time.time()
