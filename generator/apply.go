@@ -30,7 +30,7 @@ func ReadWorkTree(dir string) func(string) (*Version, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Version{Contents: contents, Mode: info.Mode().Perm()}, nil
+		return &Version{Contents: contents, Mode: gitMode(info.Mode().Perm()), perm: info.Mode().Perm()}, nil
 	}
 }
 
@@ -67,6 +67,13 @@ func CheckCleanWorkTree(ctx context.Context, dir string) error {
 		}
 		return inputErrorf("%s is not a git work tree with a commit; commit the project first (git init && git add -A && git commit)", dir)
 	}
+	// The project itself must be tracked (not ignored by an enclosing repository).
+	if _, err := git(ctx, dir, nil, "ls-files", "--error-unmatch", "--", AnswersFile); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
+		return inputErrorf("%s is not committed to git (is the project ignored by the repository around it?); commit it first", filepath.Join(dir, AnswersFile))
+	}
 	out, err := git(ctx, dir, nil, "status", "--porcelain", "--untracked-files=all", "--", ".")
 	if err != nil {
 		return err
@@ -87,6 +94,9 @@ func CheckCleanWorkTree(ctx context.Context, dir string) error {
 // puts every file back as it was. Conflicted paths are then recorded in
 // git's index as unmerged (stages 1, 2, 3), as git merge does.
 func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error) {
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
 	var changes []MergedPath
 	for _, m := range merged {
 		if !same(m.Result, m.Ours) {
@@ -106,14 +116,19 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 	if err != nil {
 		return fmt.Errorf("staging the merge: %w", err)
 	}
-	defer os.RemoveAll(work)
+	keepWork := false // when a file could not be put back, its copy stays here
+	defer func() {
+		if !keepWork {
+			os.RemoveAll(work)
+		}
+	}()
 	// Stage every new file's contents beside the project.
 	for i, m := range changes {
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
 		if m.Result != nil {
-			if err := os.WriteFile(filepath.Join(work, fmt.Sprintf("new-%d", i)), m.Result.Contents, m.Result.Mode); err != nil {
+			if err := os.WriteFile(filepath.Join(work, fmt.Sprintf("new-%d", i)), m.Result.Contents, 0o600); err != nil {
 				return fmt.Errorf("staging %s: %w", m.Path, err)
 			}
 		}
@@ -121,7 +136,7 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 	// Swap: each old file to the backup, each new one into place.
 	var done []int
 	madeDirs := []string{}
-	rollback := func() {
+	rollback := func() (failed []string) {
 		for j := len(done) - 1; j >= 0; j-- {
 			i := done[j]
 			target := filepath.Join(dir, filepath.FromSlash(changes[i].Path))
@@ -129,16 +144,22 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 				_ = os.Remove(target)
 			}
 			if changes[i].Ours != nil {
-				_ = os.Rename(filepath.Join(work, fmt.Sprintf("old-%d", i)), target)
+				if err := os.Rename(filepath.Join(work, fmt.Sprintf("old-%d", i)), target); err != nil {
+					failed = append(failed, fmt.Sprintf("%s (its copy: %s)", changes[i].Path, filepath.Join(work, fmt.Sprintf("old-%d", i))))
+				}
 			}
 		}
 		for j := len(madeDirs) - 1; j >= 0; j-- {
 			_ = os.Remove(madeDirs[j])
 		}
+		return failed
 	}
 	defer func() {
 		if err != nil {
-			rollback()
+			if failed := rollback(); len(failed) > 0 {
+				keepWork = true
+				err = fmt.Errorf("%w; putting the project back failed for %s", err, strings.Join(failed, ", "))
+			}
 		}
 	}()
 	for i, m := range changes {
@@ -163,8 +184,7 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 			if err := os.Rename(filepath.Join(work, fmt.Sprintf("new-%d", i)), target); err != nil {
 				return fmt.Errorf("writing %s: %w", m.Path, err)
 			}
-			// The umask may have narrowed the staged file's mode.
-			if err := os.Chmod(target, m.Result.Mode); err != nil {
+			if err := os.Chmod(target, finalPerm(m)); err != nil {
 				return fmt.Errorf("setting the mode of %s: %w", m.Path, err)
 			}
 		}
@@ -183,6 +203,20 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 	return nil
 }
 
+// finalPerm is the merged file's permission bits: the executable bit from
+// the merge, the rest as the work tree had them (a group-writable checkout
+// stays group-writable), or 0644/0755 for a new file.
+func finalPerm(m MergedPath) fs.FileMode {
+	if m.Ours == nil || m.Ours.perm == 0 {
+		return m.Result.Mode
+	}
+	perm := m.Ours.perm &^ 0o111
+	if m.Result.Mode&0o111 != 0 {
+		perm |= (perm & 0o444) >> 2 // executable wherever readable
+	}
+	return perm
+}
+
 func removeEmptyParents(root, dir string) {
 	for dir != root && strings.HasPrefix(dir, root+string(filepath.Separator)) {
 		if os.Remove(dir) != nil {
@@ -197,16 +231,17 @@ func removeEmptyParents(root, dir string) {
 // git mergetool and editors see the conflicts. Nothing is recorded if any
 // step fails.
 func recordConflicts(ctx context.Context, dir string, merged []MergedPath) error {
-	prefix, err := git(ctx, dir, nil, "rev-parse", "--show-prefix")
+	out, err := git(ctx, dir, nil, "rev-parse", "--show-prefix")
 	if err != nil {
 		return err
 	}
+	prefix := strings.TrimSuffix(string(out), "\n")
 	var info strings.Builder
 	for _, m := range merged {
 		if m.Outcome != Conflicted {
 			continue
 		}
-		path := strings.TrimSpace(string(prefix)) + m.Path
+		path := prefix + m.Path
 		var stages []string
 		zero := ""
 		for stage, v := range []*Version{m.Base, m.Ours, m.Theirs} {
@@ -223,12 +258,14 @@ func recordConflicts(ctx context.Context, dir string, merged []MergedPath) error
 			if v.Mode&0o111 != 0 {
 				mode = "100755"
 			}
-			stages = append(stages, fmt.Sprintf("%s %s %d\t%s\n", mode, sha, stage+1, path))
+			stages = append(stages, fmt.Sprintf("%s %s %d\t%s\x00", mode, sha, stage+1, path))
 		}
 		// The merged entry (stage 0) goes; the three sides take its place.
-		fmt.Fprintf(&info, "0 %s\t%s\n", zero, path)
+		fmt.Fprintf(&info, "0 %s\t%s\x00", zero, path)
 		info.WriteString(strings.Join(stages, ""))
 	}
-	_, err = git(ctx, dir, []byte(info.String()), "update-index", "--index-info")
+	// The commit point of the merge: once begun it finishes, so that a Ctrl-C
+	// cannot leave index.lock behind (the files are already in place).
+	_, err = git(context.WithoutCancel(ctx), dir, []byte(info.String()), "update-index", "-z", "--index-info")
 	return err
 }

@@ -28,7 +28,20 @@ const (
 // Version is one side's copy of a file; a nil *Version is "absent".
 type Version struct {
 	Contents []byte
-	Mode     fs.FileMode
+	// Mode is 0644 or 0755: git tracks only the executable bit, so a
+	// checkout under another umask (0664) is not a change.
+	Mode fs.FileMode
+	// perm is the work tree's own permission bits, kept when the file is
+	// rewritten (only the executable bit comes from the merge).
+	perm fs.FileMode
+}
+
+// gitMode reduces permission bits to what git tracks: 0755 or 0644.
+func gitMode(perm fs.FileMode) fs.FileMode {
+	if perm&0o111 != 0 {
+		return 0o755
+	}
+	return 0o644
 }
 
 // MergedPath is the merge of one path: what to leave in the work tree, and
@@ -57,14 +70,14 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 	for _, f := range base {
 		if !f.Local {
 			s := sides[f.Path]
-			s[0] = &Version{f.Contents, f.Mode}
+			s[0] = &Version{Contents: f.Contents, Mode: f.Mode}
 			sides[f.Path] = s
 		}
 	}
 	for _, f := range theirs {
 		if !f.Local {
 			s := sides[f.Path]
-			s[1] = &Version{f.Contents, f.Mode}
+			s[1] = &Version{Contents: f.Contents, Mode: f.Mode}
 			sides[f.Path] = s
 		}
 	}
@@ -148,7 +161,7 @@ func mergePath(ctx context.Context, path string, base, ours, theirs *Version, me
 		}
 		if sameContents(ours, theirs) || (base != nil && bytes.Equal(theirs.Contents, base.Contents)) {
 			// Only the mode changed on one side.
-			m.Outcome, m.Result = Merged, &Version{ours.Contents, mode}
+			m.Outcome, m.Result = Merged, &Version{Contents: ours.Contents, Mode: mode}
 			if sameContents(ours, theirs) && mode == ours.Mode {
 				m.Outcome = Unchanged
 			}
@@ -167,7 +180,7 @@ func mergePath(ctx context.Context, path string, base, ours, theirs *Version, me
 		if err != nil {
 			return m, err
 		}
-		m.Result = &Version{merged, mode}
+		m.Result = &Version{Contents: merged, Mode: mode}
 		if conflicts == 0 {
 			m.Outcome = Merged
 		} else {

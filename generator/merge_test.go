@@ -35,7 +35,7 @@ func TestThreeWayOutcomes(t *testing.T) {
 		"both added, differently":        {nil, v("mine\n"), v("theirs\n"), Conflicted, "", "both added it"},
 		"binary, both changed":           {v("a\x00"), v("b\x00"), v("c\x00"), Conflicted, "b\x00", "not text"},
 		"mode by the new version only":   {plain, plain, exec, Updated, "#!/bin/sh\n", ""},
-		"mode by the new version, edits": {plain, &Version{[]byte("#!/bin/sh\necho\n"), 0o644}, exec, Merged, "#!/bin/sh\necho\n", ""},
+		"mode by the new version, edits": {plain, &Version{Contents: []byte("#!/bin/sh\necho\n"), Mode: 0o644}, exec, Merged, "#!/bin/sh\necho\n", ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -115,5 +115,61 @@ func TestApplyMergeIsAllOrNothing(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(got) != "old a\n" {
 		t.Errorf("a.txt = %q after a cancelled merge", got)
+	}
+}
+
+// A checkout under umask 002 (files 0664) is not a change: git tracks only
+// the executable bit.
+func TestGroupWritableCheckoutsAreNotChanges(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"old.txt": "a\n", "img.bin": "a\x00", "keep.txt": "k\n"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, 0o664); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := []File{{Path: "old.txt", Contents: []byte("a\n"), Mode: 0o644}, {Path: "img.bin", Contents: []byte("a\x00"), Mode: 0o644}, {Path: "keep.txt", Contents: []byte("k\n"), Mode: 0o644}}
+	theirs := []File{{Path: "img.bin", Contents: []byte("b\x00"), Mode: 0o644}, {Path: "keep.txt", Contents: []byte("k2\n"), Mode: 0o755}}
+	merged, err := ThreeWay(context.Background(), base, theirs, ReadWorkTree(dir), GitMergeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Outcome{"img.bin": Updated, "keep.txt": Updated, "old.txt": Removed}
+	for _, m := range merged {
+		if m.Outcome != want[m.Path] {
+			t.Errorf("%s: %s (%s), want %s", m.Path, m.Outcome, m.Why, want[m.Path])
+		}
+	}
+	if err := ApplyMerge(context.Background(), dir, merged); err != nil {
+		t.Fatal(err)
+	}
+	// The user's group-writable bit stays; the executable bit is the new version's.
+	if info, err := os.Stat(filepath.Join(dir, "keep.txt")); err != nil || info.Mode().Perm() != 0o775 {
+		t.Errorf("keep.txt mode %v, %v; want 0775", info.Mode().Perm(), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.txt")); !os.IsNotExist(err) {
+		t.Errorf("old.txt was not removed: %v", err)
+	}
+}
+
+// Directories a removal empties go, also when the project is given as ".".
+func TestRemovalsTakeTheirEmptiedDirectoriesRelativeDirToo(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub", "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "deep", "x.txt"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	merged := []MergedPath{{Path: "sub/deep/x.txt", Outcome: Removed, Ours: v("x\n")}}
+	if err := ApplyMerge(context.Background(), ".", merged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub")); !os.IsNotExist(err) {
+		t.Errorf("sub/ is still there: %v", err)
 	}
 }

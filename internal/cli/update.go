@@ -109,9 +109,11 @@ type updateReport struct {
 	To        string               `json:"to"`
 	Answers   map[string][2]string `json:"answers_changed,omitempty"`
 	DryRun    bool                 `json:"dry_run"`
-	Files     map[string][]string  `json:"files"`
-	Conflicts []fileNote           `json:"conflicts"`
-	Kept      []fileNote           `json:"kept"`
+	// Diff is, with --dry-run, the unified diff the merge would apply.
+	Diff      string              `json:"diff,omitempty"`
+	Files     map[string][]string `json:"files"`
+	Conflicts []fileNote          `json:"conflicts"`
+	Kept      []fileNote          `json:"kept"`
 	// Local are the local files (.env) settings were appended to.
 	Local   []fileNote         `json:"local"`
 	Changes []generator.Change `json:"changes"`
@@ -207,20 +209,25 @@ func runUpdate(ctx context.Context, opts *UpdateOptions) error {
 	}
 	report := summarize(record, target, changed, merged, local, opts.DryRun)
 	out := opts.Factory.IO.Out
-	if opts.DryRun && !opts.JSON {
+	if opts.DryRun {
+		var diff strings.Builder
 		for _, m := range merged {
 			if m.Outcome == generator.Unchanged || m.Outcome == generator.Kept {
 				continue
 			}
 			if local[m.Path] { // it holds secrets: named, not shown
-				fmt.Fprintf(out, "# %s (local, not shown): would be %s\n", m.Path, m.Why)
+				fmt.Fprintf(&diff, "# %s (local, not shown): would be %s\n", m.Path, m.Why)
 				continue
 			}
-			diff, err := generator.UnifiedDiff(ctx, m.Path, m.Ours, m.Result)
+			d, err := generator.UnifiedDiff(ctx, m.Path, m.Ours, m.Result)
 			if err != nil {
 				return runError{err}
 			}
-			io.WriteString(out, diff)
+			diff.WriteString(d)
+		}
+		report.Diff = diff.String()
+		if !opts.JSON {
+			io.WriteString(out, report.Diff)
 		}
 	}
 	if !opts.DryRun {

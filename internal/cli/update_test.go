@@ -222,7 +222,8 @@ func TestDryRunPrintsTheDiffAndWritesNothing(t *testing.T) {
 		t.Fatalf("--json: %v\n%s", err, r.out)
 	}
 	if r.code != ExitOK || !report.DryRun || report.From != "v0.3.1" || report.To != flaskVersion(t) ||
-		!slices.Contains(report.Files["updated"], "Makefile") || len(report.Changes) == 0 {
+		!slices.Contains(report.Files["updated"], "Makefile") || len(report.Changes) == 0 ||
+		!strings.Contains(report.Diff, "diff --git a/Makefile b/Makefile") {
 		t.Errorf("--json: exit %d %+v", r.code, report)
 	}
 	sameTree(t, tree(t, project), before)

@@ -1,0 +1,83 @@
+package generator
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func gitT(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// Conflicts land on the right index entries wherever the project lives in
+// the repository, whatever its directory is called.
+func TestConflictsAreUnmergedAtTheirOwnPath(t *testing.T) {
+	for _, sub := range []string{"plain", " lead", `"q"`, "sp ace/ü"} {
+		t.Run(sub, func(t *testing.T) {
+			repo := t.TempDir()
+			gitT(t, repo, "init", "-q")
+			project := filepath.Join(repo, sub)
+			if err := os.MkdirAll(project, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range map[string]string{AnswersFile: "blueprint: x\n", "f.txt": "ours\n"} {
+				if err := os.WriteFile(filepath.Join(project, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gitT(t, repo, "add", "-A")
+			gitT(t, repo, "commit", "-q", "-m", "x")
+			if err := CheckCleanWorkTree(context.Background(), project); err != nil {
+				t.Fatal(err)
+			}
+			merged := []MergedPath{{Path: "f.txt", Outcome: Conflicted, Base: v("base\n"), Ours: v("ours\n"), Theirs: v("theirs\n"), Result: v("<<<<<<< ours\n")}}
+			if err := ApplyMerge(context.Background(), project, merged); err != nil {
+				t.Fatal(err)
+			}
+			unmerged := gitT(t, repo, "ls-files", "-u", "-z")
+			want := filepath.ToSlash(filepath.Join(sub, "f.txt"))
+			entries := strings.Split(strings.TrimSuffix(unmerged, "\x00"), "\x00")
+			if len(entries) != 3 {
+				t.Fatalf("unmerged entries %q, want 3 stages of %s", entries, want)
+			}
+			for _, e := range entries {
+				if _, path, _ := strings.Cut(e, "\t"); path != want {
+					t.Errorf("unmerged entry %q, want path %q", e, want)
+				}
+			}
+		})
+	}
+}
+
+// A project its repository ignores cannot be merged: git could not undo it.
+func TestAnIgnoredProjectIsRefused(t *testing.T) {
+	repo := t.TempDir()
+	gitT(t, repo, "init", "-q")
+	if err := os.WriteFile(filepath.Join(repo, ".gitignore"), []byte("shop/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, repo, "add", "-A")
+	gitT(t, repo, "commit", "-q", "-m", "x")
+	project := filepath.Join(repo, "shop")
+	if err := os.MkdirAll(project, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(project, AnswersFile), []byte("blueprint: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckCleanWorkTree(context.Background(), project)
+	if err == nil || !strings.Contains(err.Error(), "not committed to git") {
+		t.Errorf("an ignored project: %v", err)
+	}
+}
