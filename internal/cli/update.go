@@ -264,9 +264,15 @@ func newAnswers(target *generator.Blueprint, record generator.Record, opts *Upda
 	}
 	kept := map[string]string{}
 	for key, value := range record.Answers {
-		if _, ok := target.Question(key); ok {
-			kept[key] = value
+		q, ok := target.Question(key)
+		if !ok {
+			continue // a question the target version no longer asks
 		}
+		if _, changing := opts.Set[key]; !changing && q.Kind == generator.KindChoice && !slices.Contains(q.ChoiceValues(), value) {
+			return nil, nil, &generator.InputError{Err: fmt.Errorf("the project answers %s=%s, which %s %s no longer offers (it offers %s); "+
+				"choose one with rampart set %s=VALUE first, then update", key, value, target.Name, target.Version, strings.Join(q.ChoiceValues(), ", "), key)}
+		}
+		kept[key] = value
 	}
 	res, err := target.Resolve(generator.Sources{Flags: opts.Set, File: kept, UseDefaults: true})
 	if err != nil {
