@@ -123,11 +123,13 @@ func tinyFactory(t *testing.T) (*Factory, *generator.Blueprint) {
 	}
 	io, _, _, _ := iostreams.Test()
 	f := &Factory{
-		IO:         io,
-		Build:      buildinfo.Info{Version: "v1.0.0-test"},
-		Blueprints: func() (map[string]*generator.Blueprint, error) { return map[string]*generator.Blueprint{"tiny": latest}, nil },
-		Prompter:   func() Prompter { t.Fatal("prompted"); return nil },
-		Releases:   func(string) (*generator.ReleaseStore, error) { return store, nil },
+		IO:    io,
+		Build: buildinfo.Info{Version: "v1.0.0-test"},
+		Blueprints: func() (map[string]*generator.Blueprint, error) {
+			return map[string]*generator.Blueprint{"tiny": latest}, nil
+		},
+		Prompter: func() Prompter { t.Fatal("prompted"); return nil },
+		Releases: func(string) (*generator.ReleaseStore, error) { return store, nil },
 	}
 	return f, first
 }
