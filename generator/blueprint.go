@@ -36,6 +36,12 @@ type Blueprint struct {
 	// Local lists output paths that are never tracked (git-ignored) and
 	// may hold secrets generated at write time, such as .env.
 	Local []string `yaml:"local"`
+	// Regenerated lists files made from other files (hash locks, documents
+	// rendered from the manifest). An update never merges them line by
+	// line: the new version's replaces an unedited one, and one changed by
+	// both the user and the new version is a conflict with the user's in
+	// place, whose message says how to make it again.
+	Regenerated []RegeneratedFile `yaml:"regenerated"`
 	// Python, when set, lists the project's Python requirements and the
 	// lock catalog their hashes come from; templates see it as .python.
 	Python *PythonSpec `yaml:"python"`
@@ -105,6 +111,24 @@ type FileSet struct {
 	Src  string `yaml:"src"`
 	Dest string `yaml:"dest"`
 	When string `yaml:"when"`
+}
+
+// RegeneratedFile names output files made from other files (path is a
+// path.Match pattern) and says how a user makes one again.
+type RegeneratedFile struct {
+	Path   string `yaml:"path"`
+	Remake string `yaml:"remake"`
+}
+
+// remakeOf is how to make the output file out again, or "" when it is not
+// regenerated.
+func (b *Blueprint) remakeOf(out string) string {
+	for _, r := range b.Regenerated {
+		if ok, _ := path.Match(r.Path, out); ok {
+			return r.Remake
+		}
+	}
+	return ""
 }
 
 // reservedNames are template data keys the blueprint itself fills.
@@ -208,6 +232,17 @@ func (b *Blueprint) validate() error {
 	for _, pattern := range append(slices.Clone(b.Executable), b.Local...) {
 		if _, err := path.Match(pattern, ""); err != nil {
 			return fmt.Errorf("bad file pattern %q: %w", pattern, err)
+		}
+	}
+	for _, r := range b.Regenerated {
+		if _, err := path.Match(r.Path, ""); err != nil || r.Path == "" {
+			return fmt.Errorf("regenerated: bad file pattern %q", r.Path)
+		}
+		if strings.TrimSpace(r.Remake) == "" {
+			return fmt.Errorf("regenerated %q: remake must say how to make the file again", r.Path)
+		}
+		if matchesAny(b.Local, r.Path) {
+			return fmt.Errorf("regenerated %q is a local file, which updates never touch", r.Path)
 		}
 	}
 	for i, r := range b.Rules {

@@ -24,6 +24,9 @@ func TestParseBlueprintRejectsBadManifests(t *testing.T) {
 		"validator shadows a built-in":   {"validators:\n  python-package:", "validators:\n  dns-label:", `validator "dns-label" is built in`},
 		"validator rule without message": {"      message: is a Python keyword\n", "", `validator "python-package": rule 2 needs a message`},
 		"validator rule with both":       {"    - not_in: [class, def]", "    - pattern: x\n      not_in: [class, def]", "rule 2 needs a message and exactly one of pattern and not_in"},
+		"regenerated without remake":     {"remake: run make lock", "remake: ''", `regenerated "*.lock": remake must say`},
+		"regenerated local file":         {`path: "*.lock"`, "path: .env", `regenerated ".env" is a local file`},
+		"regenerated bad pattern":        {`path: "*.lock"`, `path: "[.lock"`, `regenerated: bad file pattern "[.lock"`},
 		"validator bad pattern":          {"'^[^A-Z]*$'", "'^[^A-Z*$'", `validator "python-package": rule 4: error parsing regexp`},
 	}
 	for name, c := range cases {

@@ -64,6 +64,9 @@ path_vars:
   __package__: package
 executable: ["bin/*"]
 local: [.env]
+regenerated:
+  - path: "*.lock"
+    remake: run make lock
 test_ids: {separator: "::", file: 'tests/[a-z0-9_/]+\.py', name: 'test_[a-z0-9_]+'}
 `
 

@@ -67,6 +67,9 @@ type TextMerger func(ctx context.Context, base, ours, theirs []byte) ([]byte, in
 // version generates. Local files (.env) are never part of either plan.
 func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path string) (*Version, error), merge TextMerger) ([]MergedPath, error) {
 	sides := map[string][2]*Version{}
+	// How to make a regenerated file again, from the target version: it
+	// knows its own regenerated files, an older manifest may not.
+	remake := map[string]string{}
 	for _, f := range base {
 		if !f.Local {
 			s := sides[f.Path]
@@ -79,6 +82,7 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 			s := sides[f.Path]
 			s[1] = &Version{Contents: f.Contents, Mode: f.Mode}
 			sides[f.Path] = s
+			remake[f.Path] = f.Remake
 		}
 	}
 	paths := make([]string, 0, len(sides))
@@ -95,7 +99,7 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		if err != nil {
 			return nil, err
 		}
-		m, err := mergePath(ctx, p, sides[p][0], ours, sides[p][1], merge)
+		m, err := mergePath(ctx, p, sides[p][0], ours, sides[p][1], remake[p], merge)
 		if err != nil {
 			return nil, fmt.Errorf("merging %s: %w", p, err)
 		}
@@ -124,7 +128,7 @@ func binary(vs ...*Version) bool {
 	return false
 }
 
-func mergePath(ctx context.Context, path string, base, ours, theirs *Version, merge TextMerger) (MergedPath, error) {
+func mergePath(ctx context.Context, path string, base, ours, theirs *Version, remake string, merge TextMerger) (MergedPath, error) {
 	m := MergedPath{Path: path, Base: base, Ours: ours, Theirs: theirs, Result: ours}
 	switch {
 	case same(ours, theirs):
@@ -165,6 +169,13 @@ func mergePath(ctx context.Context, path string, base, ours, theirs *Version, me
 			if sameContents(ours, theirs) && mode == ours.Mode {
 				m.Outcome = Unchanged
 			}
+			return m, nil
+		}
+		if remake != "" {
+			// A line merge of two locks or two renderings is neither side's
+			// output, and can look valid while being wrong.
+			m.Outcome = Conflicted
+			m.Why = "made from other files, and changed by you and by the new version (yours is in place; the new version's is git checkout --theirs): " + remake
 			return m, nil
 		}
 		if binary(base, ours, theirs) {

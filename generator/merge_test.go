@@ -34,6 +34,9 @@ func TestThreeWayOutcomes(t *testing.T) {
 		"both, overlapping":              {v("a\n"), v("mine\n"), v("theirs\n"), Conflicted, "", "1 overlapping change"},
 		"both added, differently":        {nil, v("mine\n"), v("theirs\n"), Conflicted, "", "both added it"},
 		"binary, both changed":           {v("a\x00"), v("b\x00"), v("c\x00"), Conflicted, "b\x00", "not text"},
+		"regenerated, untouched":         {v("a==1\n"), v("a==1\n"), v("a==2\n"), Updated, "a==2\n", ""},
+		"regenerated, edited only":       {v("a==1\n"), v("a==1\nb==1\n"), v("a==1\n"), Kept, "a==1\nb==1\n", "changed by you"},
+		"regenerated, both, apart":       {v("a==1\nb==1\nc==1\nd==1\n"), v("a==2\nb==1\nc==1\nd==1\n"), v("a==1\nb==1\nc==1\nd==2\n"), Conflicted, "a==2\nb==1\nc==1\nd==1\n", "run make lock"},
 		"mode by the new version only":   {plain, plain, exec, Updated, "#!/bin/sh\n", ""},
 		"mode by the new version, edits": {plain, &Version{Contents: []byte("#!/bin/sh\necho\n"), Mode: 0o644}, exec, Merged, "#!/bin/sh\necho\n", ""},
 	}
@@ -45,6 +48,9 @@ func TestThreeWayOutcomes(t *testing.T) {
 			}
 			if c.theirs != nil {
 				theirs = []File{{Path: "f", Contents: c.theirs.Contents, Mode: c.theirs.Mode}}
+				if strings.HasPrefix(name, "regenerated") {
+					theirs[0].Remake = "run make lock"
+				}
 			}
 			merged, err := ThreeWay(context.Background(), base, theirs, func(string) (*Version, error) { return c.ours, nil }, GitMergeFile)
 			if err != nil {

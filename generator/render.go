@@ -19,6 +19,10 @@ type File struct {
 	// Local files are git-ignored and may hold secrets generated at render
 	// time; they are the one exception to deterministic output.
 	Local bool
+	// Remake, for a file made from other files (a hash lock, a rendered
+	// document), says how to make it again; an update never merges such a
+	// file line by line. Empty for every other file.
+	Remake string
 }
 
 // Plan is every file of a project, rendered in memory, sorted by path.
@@ -143,7 +147,7 @@ func (b *Blueprint) renderFile(set FileSet, src string, data map[string]any) (Fi
 	if err != nil {
 		return File{}, fmt.Errorf("reading template %q: %w", src, err)
 	}
-	f := File{Path: out, Contents: raw, Mode: 0o644, Local: matchesAny(b.Local, out)}
+	f := File{Path: out, Contents: raw, Mode: 0o644, Local: matchesAny(b.Local, out), Remake: b.remakeOf(out)}
 	if matchesAny(b.Executable, out) {
 		f.Mode = 0o755
 	}

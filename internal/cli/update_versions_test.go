@@ -16,7 +16,7 @@ import (
 
 // A tiny blueprint in two versions. v2.0.0 drops the mongo choice, asks a
 // new question with a default, renames notes.txt to docs/notes.md, and
-// changes an executable script and a binary file.
+// changes an executable script, a binary file and a regenerated lock.
 const tinyV1 = `
 name: tiny
 version: v1.0.0
@@ -72,6 +72,9 @@ questions:
 files:
   - src: base
 executable: ["bin/*"]
+regenerated:
+  - path: "*.lock"
+    remake: run make lock
 `
 
 func tinyTemplates(version string) fstest.MapFS {
@@ -80,6 +83,7 @@ func tinyTemplates(version string) fstest.MapFS {
 		"tiny/base/bin/run":        {Data: []byte("#!/bin/sh\necho v1\n")},
 		"tiny/base/logo.bin":       {Data: []byte("\x00v1")},
 		"tiny/base/notes.txt":      {Data: []byte("notes\n")},
+		"tiny/base/deps.lock":      {Data: []byte("a==1\nb==1\nc==1\nd==1\n")},
 	}
 	if version == "v2.0.0" {
 		files["tiny/base/README.md.tmpl"] = &fstest.MapFile{Data: []byte("# <% .name %>\nDatabase: <% .database %>\nColour: <% .color %>\n")}
@@ -87,6 +91,7 @@ func tinyTemplates(version string) fstest.MapFS {
 		files["tiny/base/logo.bin"] = &fstest.MapFile{Data: []byte("\x00v2")}
 		delete(files, "tiny/base/notes.txt")
 		files["tiny/base/docs/notes.md"] = &fstest.MapFile{Data: []byte("notes\n")}
+		files["tiny/base/deps.lock"] = &fstest.MapFile{Data: []byte("a==1\nb==1\nc==1\nd==2\n")}
 	}
 	return files
 }
@@ -175,6 +180,9 @@ func TestUpdateAcrossARenameANewQuestionAnExecutableAndABinary(t *testing.T) {
 	if _, ok := files["notes.txt"]; ok || files["docs/notes.md"] != "notes\n" {
 		t.Errorf("the renamed file: %v", files)
 	}
+	if files["deps.lock"] != "a==1\nb==1\nc==1\nd==2\n" {
+		t.Errorf("the unedited lock is not the new version's: %q", files["deps.lock"])
+	}
 	if files["README.md"] != "# demo\nDatabase: postgres\nColour: blue\n" || files["logo.bin"] != "\x00v2" {
 		t.Errorf("README.md %q, logo.bin %q", files["README.md"], files["logo.bin"])
 	}
@@ -213,6 +221,36 @@ func TestUpdateKeepsAnEditedRenamedFileAndConflictsOnAnEditedBinary(t *testing.T
 	}
 	if status := gitIn(t, project, "status", "--porcelain"); !strings.Contains(status, "UU logo.bin") {
 		t.Errorf("git status:\n%s", status)
+	}
+}
+
+// A lock both sides changed, even on lines far apart, is never merged line
+// by line (the result would be neither side's resolution): a conflict with
+// the user's in place, the new version's a git checkout --theirs away.
+func TestUpdateConflictsOnARegeneratedFileBothChanged(t *testing.T) {
+	f, first := tinyFactory(t)
+	project := tinyProject(t, first, "postgres")
+	mine := "a==2\nb==1\nc==1\nd==1\n"
+	if err := os.WriteFile(filepath.Join(project, "deps.lock"), []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commitAll(t, project, "mine")
+	r := runTiny(t, f, project, "update")
+	if r.code != ExitConflicts {
+		t.Fatalf("update: exit %d, want %d\n%s", r.code, ExitConflicts, r.errOut)
+	}
+	if got := tree(t, project)["deps.lock"]; got != mine {
+		t.Errorf("deps.lock %q, want the user's %q", got, mine)
+	}
+	if !strings.Contains(r.errOut, "CONFLICT   deps.lock (made from other files") || !strings.Contains(r.errOut, "run make lock") {
+		t.Errorf("summary:\n%s", r.errOut)
+	}
+	if status := gitIn(t, project, "status", "--porcelain"); !strings.Contains(status, "UU deps.lock") {
+		t.Errorf("git status:\n%s", status)
+	}
+	gitIn(t, project, "checkout", "--theirs", "deps.lock")
+	if got := tree(t, project)["deps.lock"]; got != "a==1\nb==1\nc==1\nd==2\n" {
+		t.Errorf("git checkout --theirs gave %q", got)
 	}
 }
 

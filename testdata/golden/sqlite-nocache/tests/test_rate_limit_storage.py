@@ -3,6 +3,7 @@ worker; switching rate limiting off does not break the app."""
 
 import os
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -18,6 +19,9 @@ from .live_gunicorn import BEHIND_A_PROXY, gunicorn, production_environ
 
 PROCESSES = 4
 HITS = 50
+# Fresh files, each hit first by every thread of every process at once.
+FRESH_FILES = 20
+THREADS = 8
 
 
 @pytest.fixture
@@ -54,6 +58,66 @@ def test_counters_are_shared_between_processes(storage):
         assert os.waitstatus_to_exitcode(status) == 0
     # No hit lost, whichever process counted it.
     assert storage.get("guesses") == 1 + PROCESSES * HITS
+
+
+def _first_hits(path, start_at: float) -> None:
+    """THREADS threads of this process open the file and count one hit each,
+    all at start_at; any error fails the process."""
+    storage = SQLiteStorage(f"sqlite://{path}")
+    failed = threading.Event()
+
+    def hit() -> None:
+        time.sleep(max(0.0, start_at - time.time()))
+        try:
+            storage.incr("guesses", 60)
+        except BaseException:
+            failed.set()
+
+    threads = [threading.Thread(target=hit) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    os._exit(1 if failed.is_set() else 0)
+
+
+def test_the_first_hits_on_a_new_counters_file_all_count(tmp_path):
+    # After a deploy, every worker's threads open the new file at once. The
+    # switch to WAL used to fail some of them at once with "database is
+    # locked" (a 500) instead of waiting: 6 files in 40 before the fix.
+    for round_ in range(FRESH_FILES):
+        path = tmp_path / f"counters-{round_}" / "rate-limits.sqlite3"
+        start_at = time.time() + 0.05
+        children = []
+        for _ in range(PROCESSES):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _first_hits(path, start_at)
+                finally:
+                    os._exit(1)
+            children.append(pid)
+        statuses = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+        assert statuses == [0] * PROCESSES, f"file {round_}: a first hit failed"
+        assert SQLiteStorage(f"sqlite://{path}").get("guesses") == PROCESSES * THREADS
+
+
+def test_a_counters_file_locked_while_opening_refuses_the_hit_with_503(tmp_path, monkeypatch):
+    # The file is held past the busy timeout while a worker first opens it:
+    # a busy server (503), not a 500.
+    monkeypatch.setattr(ratelimit_store, "BUSY_TIMEOUT_SECONDS", 0.1)
+    directory = tmp_path / "counters"
+    directory.mkdir(mode=0o700)
+    holder = sqlite3.connect(directory / "rate-limits.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    storage = SQLiteStorage(f"sqlite://{directory / 'rate-limits.sqlite3'}")
+    try:
+        with pytest.raises(CountersBusy):
+            storage.incr("guesses", 60)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert storage.incr("guesses", 60) == 1
 
 
 def test_an_expired_counter_starts_again(storage):

@@ -16,12 +16,15 @@ private to this user (0700) and refused if anyone else could write to it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import stat
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +33,8 @@ from werkzeug.exceptions import ServiceUnavailable
 
 SCHEME = "sqlite"
 FILE_NAME = "rate-limits.sqlite3"
+# Held while a connection is opened, beside the counters file.
+OPENING_LOCK_NAME = "opening.lock"
 BUSY_TIMEOUT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 2
 # Expired counters are deleted at most this often per process.
@@ -78,6 +83,30 @@ def _private_directory(directory: Path) -> None:
         raise PermissionError(f"{directory} must be a directory only this user can write to")
 
 
+@contextmanager
+def _held(lock_path: Path) -> Iterator[None]:
+    """An exclusive lock on lock_path (flock: every process and every open
+    of the file), given up as CountersBusy after the busy timeout."""
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise CountersBusy from None
+                time.sleep(0.005)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
 class SQLiteStorage(Storage):
     """A limits storage whose counters every process on this host shares."""
 
@@ -112,11 +141,24 @@ class SQLiteStorage(Storage):
 
     def _open(self) -> sqlite3.Connection:
         _private_directory(self.path.parent)
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        # Counters are disposable: no fsync per hit.
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(_SCHEMA)
+        # The first connections to a new file (every worker's threads at once,
+        # after a deploy) race to switch it to WAL, and SQLite refuses that
+        # switch at once, without waiting out the busy timeout, while another
+        # connection holds the file: one opening at a time, across processes.
+        with _held(self.path.parent / OPENING_LOCK_NAME):
+            connection = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+            )
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                # Counters are disposable: no fsync per hit.
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.execute(_SCHEMA)
+            except BaseException as error:
+                connection.close()
+                if isinstance(error, sqlite3.OperationalError) and _busy(error):
+                    raise CountersBusy from error
+                raise
         return connection
 
     def _write(self, sql: str, parameters: dict[str, object]) -> list[tuple]:
@@ -124,7 +166,7 @@ class SQLiteStorage(Storage):
         try:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
+            if _busy(error):
                 raise CountersBusy from error
             raise
         try:
@@ -147,14 +189,19 @@ class SQLiteStorage(Storage):
         return int(rows[0][0])
 
     def _live_row(self, key: str) -> tuple[int, float] | None:
-        row = (
-            self._connection()
-            .execute(
-                "SELECT value, expires FROM counters WHERE key = ? AND expires > ?",
-                (key, time.time()),
+        try:
+            row = (
+                self._connection()
+                .execute(
+                    "SELECT value, expires FROM counters WHERE key = ? AND expires > ?",
+                    (key, time.time()),
+                )
+                .fetchone()
             )
-            .fetchone()
-        )
+        except sqlite3.OperationalError as error:
+            if _busy(error):
+                raise CountersBusy from error
+            raise
         return None if row is None else (int(row[0]), float(row[1]))
 
     def get(self, key: str) -> int:
