@@ -25,6 +25,9 @@ type UpdateOptions struct {
 	Set    map[string]string
 	DryRun bool
 	JSON   bool
+	// PRBody, when set, is where to write a pull-request description of
+	// the update (the scheduled update job's).
+	PRBody string
 
 	command string
 }
@@ -100,6 +103,7 @@ func addMergeFlags(cmd *cobra.Command, opts *UpdateOptions) {
 	cmd.Flags().StringVarP(&opts.Dir, "dir", "C", ".", "the project's directory")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the unified diff it would apply; write nothing")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the summary as JSON")
+	cmd.Flags().StringVar(&opts.PRBody, "pr-body", "", "also write a pull-request description (Markdown: changelog, conflicts) to `FILE`")
 }
 
 // updateReport is what update and set did (or would do, with --dry-run).
@@ -232,6 +236,11 @@ func runUpdate(ctx context.Context, opts *UpdateOptions) error {
 	}
 	if !opts.DryRun {
 		if err := generator.ApplyMerge(ctx, opts.Dir, merged); err != nil {
+			return err
+		}
+	}
+	if opts.PRBody != "" {
+		if err := writePRBody(opts.PRBody, report); err != nil {
 			return err
 		}
 	}

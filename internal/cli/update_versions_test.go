@@ -273,3 +273,38 @@ func TestUpdateNamesAChoiceTheNewVersionDropped(t *testing.T) {
 		t.Fatalf("update after set: %d %s", r.code, r.errOut)
 	}
 }
+
+// The scheduled job's pull request says what changed, security first, and
+// what the reviewer must resolve.
+func TestUpdateWritesAPullRequestBody(t *testing.T) {
+	f, first := tinyFactory(t)
+	project := tinyProject(t, first, "sqlite")
+	if err := os.WriteFile(filepath.Join(project, "logo.bin"), []byte("\x00mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commitAll(t, project, "mine")
+	body := filepath.Join(t.TempDir(), "body.md")
+	if r := runTiny(t, f, project, "update", "--pr-body", body); r.code != ExitConflicts {
+		t.Fatalf("update: exit %d\n%s", r.code, r.errOut)
+	}
+	data, err := os.ReadFile(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{
+		"from tiny **v1.0.0** to **v2.0.0**",
+		"### ⚠ 1 conflict(s): resolve before merging",
+		"- `logo.bin`: changed by you and by the new version, and not text",
+		"### Security changes\n\n- v2.0.0: the second\n",
+		"### Other changes\n\n- v2.0.0: a colour\n",
+		"- added (1): `docs/notes.md`\n- removed (1): `notes.txt`",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the body lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Index(text, "conflict(s)") > strings.Index(text, "Security changes") || strings.Index(text, "Security changes") > strings.Index(text, "Other changes") {
+		t.Errorf("conflicts, then security, then other changes:\n%s", text)
+	}
+}
