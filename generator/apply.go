@@ -244,7 +244,11 @@ func recordConflicts(ctx context.Context, dir string, merged []MergedPath) error
 		path := prefix + m.Path
 		var stages []string
 		zero := ""
-		for stage, v := range []*Version{m.Base, m.Ours, m.Theirs} {
+		ours := m.Ours
+		if m.MovedFrom != "" {
+			ours = m.movedOurs
+		}
+		for stage, v := range []*Version{m.Base, ours, m.Theirs} {
 			if v == nil {
 				continue
 			}

@@ -81,3 +81,42 @@ func TestAnIgnoredProjectIsRefused(t *testing.T) {
 		t.Errorf("an ignored project: %v", err)
 	}
 }
+
+// A conflicted move: the old path goes, the new one holds the markers and
+// git's index has base, the user's copy (from the old path) and theirs.
+func TestAConflictedMoveIsUnmergedAtTheNewPath(t *testing.T) {
+	dir := t.TempDir()
+	gitT(t, dir, "init", "-q")
+	for name, text := range map[string]string{AnswersFile: "blueprint: x\n", "old.txt": "uno\ntwo\nthree\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitT(t, dir, "add", "-A")
+	gitT(t, dir, "commit", "-q", "-m", "x")
+	merged, err := ThreeWay(context.Background(),
+		[]File{{Path: "old.txt", Contents: []byte("one\ntwo\nthree\n"), Mode: 0o644}},
+		[]File{{Path: "new.txt", Contents: []byte("eins\ntwo\nthree\n"), Mode: 0o644}},
+		ReadWorkTree(dir), GitMergeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ApplyMerge(context.Background(), dir, merged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.txt")); !os.IsNotExist(err) {
+		t.Errorf("old.txt is still there: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "new.txt"))
+	if err != nil || !strings.Contains(string(data), "<<<<<<< ours") || !strings.Contains(string(data), "uno") {
+		t.Fatalf("new.txt %q %v", data, err)
+	}
+	stages := gitT(t, dir, "ls-files", "-u", "--", "new.txt")
+	if strings.Count(stages, "new.txt") != 3 {
+		t.Fatalf("unmerged stages of new.txt:\n%s", stages)
+	}
+	ours := gitT(t, dir, "show", ":2:new.txt")
+	if ours != "uno\ntwo\nthree\n" {
+		t.Errorf("git's ours stage %q, want the user's copy of old.txt", ours)
+	}
+}

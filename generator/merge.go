@@ -23,6 +23,7 @@ const (
 	Kept       Outcome = "kept"       // changed by the user only, or gone from the new version but changed by the user
 	Merged     Outcome = "merged"     // changed by both, without overlap
 	Conflicted Outcome = "conflicted" // changed by both, overlapping: left for the user
+	Moved      Outcome = "moved"      // moved by the new version, with the user's changes
 )
 
 // Version is one side's copy of a file; a nil *Version is "absent".
@@ -55,6 +56,12 @@ type MergedPath struct {
 	Base, Ours, Theirs *Version
 	// Why says, for kept and conflicted paths, what happened.
 	Why string
+	// MovedFrom is, for a file the new version moved that the user had
+	// changed, its old path: the user's copy there was merged here as ours
+	// (Ours stays nil: nothing is at Path yet) and is git's "ours" stage of
+	// a conflict. MovedTo is, on the old path, where it went.
+	MovedFrom, MovedTo string
+	movedOurs          *Version
 }
 
 // TextMerger merges three texts line by line, returning the result with
@@ -90,6 +97,14 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	movedFrom, err := findMoves(paths, sides, readOurs)
+	if err != nil {
+		return nil, err
+	}
+	movedTo := map[string]string{}
+	for to, from := range movedFrom {
+		movedTo[from] = to
+	}
 	var out []MergedPath
 	for _, p := range paths {
 		if ctx.Err() != nil {
@@ -99,13 +114,124 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		if err != nil {
 			return nil, err
 		}
-		m, err := mergePath(ctx, p, sides[p][0], ours, sides[p][1], remake[p], merge)
-		if err != nil {
-			return nil, fmt.Errorf("merging %s: %w", p, err)
+		var m MergedPath
+		switch from, to := movedFrom[p], movedTo[p]; {
+		case to != "":
+			m = MergedPath{Path: p, Outcome: Removed, Base: sides[p][0], Ours: ours, MovedTo: to,
+				Why: "moved to " + to + " by the new version, with your changes"}
+		case from != "":
+			if m, err = mergeMoved(ctx, p, from, sides[from][0], sides[p][1], remake[p], readOurs, merge); err != nil {
+				return nil, fmt.Errorf("merging %s into %s: %w", from, p, err)
+			}
+		default:
+			if m, err = mergePath(ctx, p, sides[p][0], ours, sides[p][1], remake[p], merge); err != nil {
+				return nil, fmt.Errorf("merging %s: %w", p, err)
+			}
 		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// moveSimilarity is how alike (shared lines, 0 to 1) the file a new version
+// dropped and the one it added must be to count as one file moved: git's
+// own default for rename detection.
+const moveSimilarity = 0.5
+
+// findMoves pairs, by new path, each file the new version no longer
+// generates and the user changed with the file it added in its place (the
+// most similar, at least moveSimilarity alike, where the user has no file),
+// so that the user's changes follow it. An unchanged file needs no pairing:
+// its removal and the addition say it all.
+func findMoves(paths []string, sides map[string][2]*Version, readOurs func(string) (*Version, error)) (map[string]string, error) {
+	var dropped, added []string
+	for _, p := range paths {
+		switch s := sides[p]; {
+		case s[0] != nil && s[1] == nil:
+			dropped = append(dropped, p)
+		case s[0] == nil && s[1] != nil:
+			added = append(added, p)
+		}
+	}
+	moves := map[string]string{}
+	if len(dropped) == 0 || len(added) == 0 {
+		return moves, nil
+	}
+	free := map[string]bool{}
+	for _, p := range added {
+		ours, err := readOurs(p)
+		if err != nil {
+			return nil, err
+		}
+		free[p] = ours == nil
+	}
+	for _, from := range dropped {
+		base := sides[from][0]
+		ours, err := readOurs(from)
+		if err != nil {
+			return nil, err
+		}
+		if ours == nil || same(ours, base) {
+			continue
+		}
+		best, bestScore := "", moveSimilarity
+		for _, to := range added {
+			theirs := sides[to][1]
+			if !free[to] || (binary(base, theirs) && !sameContents(base, theirs)) {
+				continue
+			}
+			if score := similarity(base.Contents, theirs.Contents); score >= bestScore && (best == "" || score > bestScore) {
+				best, bestScore = to, score
+			}
+		}
+		if best != "" {
+			moves[best] = from
+			free[best] = false
+		}
+	}
+	return moves, nil
+}
+
+// similarity is the share of lines a and b have in common (Dice's
+// coefficient over their lines as multisets).
+func similarity(a, b []byte) float64 {
+	if bytes.Equal(a, b) {
+		return 1
+	}
+	linesA, linesB := bytes.SplitAfter(a, []byte("\n")), bytes.SplitAfter(b, []byte("\n"))
+	count := map[string]int{}
+	for _, l := range linesA {
+		count[string(l)]++
+	}
+	shared := 0
+	for _, l := range linesB {
+		if count[string(l)] > 0 {
+			count[string(l)]--
+			shared++
+		}
+	}
+	return 2 * float64(shared) / float64(len(linesA)+len(linesB))
+}
+
+// mergeMoved merges the user's copy of from (changed by them) into to,
+// where the new version moved it.
+func mergeMoved(ctx context.Context, to, from string, base, theirs *Version, remake string, readOurs func(string) (*Version, error), merge TextMerger) (MergedPath, error) {
+	ours, err := readOurs(from)
+	if err != nil {
+		return MergedPath{}, err
+	}
+	m, err := mergePath(ctx, to, base, ours, theirs, remake, merge)
+	if err != nil {
+		return m, err
+	}
+	m.Ours, m.MovedFrom, m.movedOurs = nil, from, ours
+	moved := "moved from " + from + " by the new version, with your changes"
+	if m.Outcome == Conflicted {
+		m.Why = moved + "; " + m.Why
+	} else {
+		m.Outcome, m.Why = Moved, moved
+	}
+	return m, nil
 }
 
 func same(a, b *Version) bool {

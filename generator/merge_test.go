@@ -179,3 +179,59 @@ func TestRemovalsTakeTheirEmptiedDirectoriesRelativeDirToo(t *testing.T) {
 		t.Errorf("sub/ is still there: %v", err)
 	}
 }
+
+// A file the new version moved, that the user changed, takes the user's
+// changes along; anything less alike, or a new path the user already has,
+// is no move.
+func TestThreeWayMoves(t *testing.T) {
+	const base = "one\ntwo\nthree\nfour\n"
+	cases := map[string]struct {
+		ours, theirs, oursAtNew string
+		wantNew                 Outcome
+		wantResult              string // at the new path
+		wantOld                 Outcome
+	}{
+		"moved as it was":         {"ONE\ntwo\nthree\nfour\n", base, "", Moved, "ONE\ntwo\nthree\nfour\n", Removed},
+		"moved and changed apart": {"ONE\ntwo\nthree\nfour\n", "one\ntwo\nthree\nFOUR\n", "", Moved, "ONE\ntwo\nthree\nFOUR\n", Removed},
+		"moved, both changed":     {"uno\ntwo\nthree\nfour\n", "eins\ntwo\nthree\nfour\n", "", Conflicted, "", Removed},
+		"too different":           {"ONE\ntwo\nthree\nfour\n", "a\nb\nc\nfour\n", "", Added, "a\nb\nc\nfour\n", Kept},
+		"the user has the path":   {"ONE\ntwo\nthree\nfour\n", base, "mine\n", Conflicted, "", Kept},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			ours := map[string]*Version{"old.txt": v(c.ours)}
+			if c.oursAtNew != "" {
+				ours["new.txt"] = v(c.oursAtNew)
+			}
+			merged, err := ThreeWay(context.Background(),
+				[]File{{Path: "old.txt", Contents: []byte(base), Mode: 0o644}},
+				[]File{{Path: "new.txt", Contents: []byte(c.theirs), Mode: 0o644}},
+				func(p string) (*Version, error) { return ours[p], nil }, GitMergeFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]MergedPath{}
+			for _, m := range merged {
+				got[m.Path] = m
+			}
+			n, o := got["new.txt"], got["old.txt"]
+			if n.Outcome != c.wantNew || o.Outcome != c.wantOld {
+				t.Fatalf("new.txt %s (%s), old.txt %s (%s); want %s, %s", n.Outcome, n.Why, o.Outcome, o.Why, c.wantNew, c.wantOld)
+			}
+			if c.wantResult != "" && (n.Result == nil || string(n.Result.Contents) != c.wantResult) {
+				t.Errorf("new.txt holds %v, want %q", n.Result, c.wantResult)
+			}
+			if c.wantOld == Removed {
+				if o.Result != nil || o.MovedTo != "new.txt" || n.MovedFrom != "old.txt" || n.Ours != nil {
+					t.Errorf("the move is not recorded: old %+v, new %+v", o, n)
+				}
+				if !strings.Contains(n.Why, "moved from old.txt") {
+					t.Errorf("why %q", n.Why)
+				}
+			}
+			if name == "moved, both changed" && !strings.Contains(string(n.Result.Contents), "<<<<<<< ours") {
+				t.Errorf("no conflict markers in %q", n.Result.Contents)
+			}
+		})
+	}
+}

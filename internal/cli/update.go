@@ -328,6 +328,12 @@ func summarize(record generator.Record, target *generator.Blueprint, changed map
 			r.Conflicts = append(r.Conflicts, fileNote{m.Path, m.Why})
 		case generator.Kept:
 			r.Kept = append(r.Kept, fileNote{m.Path, m.Why})
+		case generator.Moved:
+			r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.MovedFrom+" -> "+m.Path)
+		case generator.Removed:
+			if m.MovedTo == "" { // a move is reported once, by its new path
+				r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.Path)
+			}
 		case generator.Merged:
 			if local[m.Path] {
 				r.Local = append(r.Local, fileNote{m.Path, m.Why})
@@ -340,6 +346,10 @@ func summarize(record generator.Record, target *generator.Blueprint, changed map
 	}
 	return r
 }
+
+// reportedOutcomes are the outcomes listed as paths, in the order shown;
+// moves read "old -> new", with the user's changes carried along.
+var reportedOutcomes = []generator.Outcome{generator.Updated, generator.Added, generator.Removed, generator.Moved, generator.Merged}
 
 func printUpdate(w io.Writer, r updateReport) {
 	verb := "Updated"
@@ -355,7 +365,7 @@ func printUpdate(w io.Writer, r updateReport) {
 		fmt.Fprintf(w, " %s %q -> %q;", key, r.Answers[key][0], r.Answers[key][1])
 	}
 	fmt.Fprintln(w)
-	for _, outcome := range []generator.Outcome{generator.Updated, generator.Added, generator.Removed, generator.Merged} {
+	for _, outcome := range reportedOutcomes {
 		if paths := r.Files[string(outcome)]; len(paths) > 0 {
 			fmt.Fprintf(w, "  %-10s %d: %s\n", outcome, len(paths), strings.Join(paths, ", "))
 		}

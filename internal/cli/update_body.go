@@ -6,8 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-
-	"github.com/rampart-dev/rampart/generator"
 )
 
 // prBodyLimit keeps a description under GitHub's 65,536 characters and
@@ -73,7 +71,7 @@ func prBody(r updateReport) string {
 		}
 	}
 	b.WriteString("\n### Files\n\n")
-	for _, outcome := range []generator.Outcome{generator.Updated, generator.Added, generator.Removed, generator.Merged} {
+	for _, outcome := range reportedOutcomes {
 		if paths := r.Files[string(outcome)]; len(paths) > 0 {
 			fmt.Fprintf(&b, "- %s (%d): `%s`\n", outcome, len(paths), strings.Join(paths, "`, `"))
 		}

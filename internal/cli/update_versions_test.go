@@ -198,7 +198,7 @@ func TestUpdateAcrossARenameANewQuestionAnExecutableAndABinary(t *testing.T) {
 	}
 }
 
-func TestUpdateKeepsAnEditedRenamedFileAndConflictsOnAnEditedBinary(t *testing.T) {
+func TestUpdateCarriesAnEditedMovedFileAndConflictsOnAnEditedBinary(t *testing.T) {
 	f, first := tinyFactory(t)
 	project := tinyProject(t, first, "sqlite")
 	for name, text := range map[string]string{"notes.txt": "my notes\n", "logo.bin": "\x00mine"} {
@@ -212,10 +212,10 @@ func TestUpdateKeepsAnEditedRenamedFileAndConflictsOnAnEditedBinary(t *testing.T
 		t.Fatalf("update: exit %d, want %d\n%s", r.code, ExitConflicts, r.errOut)
 	}
 	files := tree(t, project)
-	if files["notes.txt"] != "my notes\n" || files["docs/notes.md"] != "notes\n" || files["logo.bin"] != "\x00mine" {
+	if _, ok := files["notes.txt"]; ok || files["docs/notes.md"] != "my notes\n" || files["logo.bin"] != "\x00mine" {
 		t.Errorf("files: notes.txt %q, docs/notes.md %q, logo.bin %q", files["notes.txt"], files["docs/notes.md"], files["logo.bin"])
 	}
-	if !strings.Contains(r.errOut, "kept       notes.txt (the new version no longer generates it, and you changed it)") ||
+	if !strings.Contains(r.errOut, "moved      1: notes.txt -> docs/notes.md") ||
 		!strings.Contains(r.errOut, "CONFLICT   logo.bin (changed by you and by the new version, and not text") {
 		t.Errorf("summary:\n%s", r.errOut)
 	}
