@@ -15,6 +15,23 @@ import (
 // ReadWorkTree returns a readOurs for ThreeWay over the project in dir.
 func ReadWorkTree(dir string) func(string) (*Version, error) {
 	return func(path string) (*Version, error) {
+		// Git tracks a symbolic link, never the files under it: a merge
+		// there could not be undone with git, and could write outside the
+		// project.
+		parts := strings.Split(path, "/")
+		for i := 1; i < len(parts); i++ {
+			parent := strings.Join(parts[:i], "/")
+			info, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(parent)))
+			if errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if info.Mode()&fs.ModeSymlink != 0 {
+				return nil, &LinkedParentError{Path: path, Link: parent}
+			}
+		}
 		p := filepath.Join(dir, filepath.FromSlash(path))
 		info, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -32,6 +49,14 @@ func ReadWorkTree(dir string) func(string) (*Version, error) {
 		}
 		return &Version{Contents: contents, Mode: gitMode(info.Mode().Perm()), perm: info.Mode().Perm()}, nil
 	}
+}
+
+// LinkedParentError says that a directory above Path is a symbolic link,
+// Link: the project's copy of Path is not the project's to merge.
+type LinkedParentError struct{ Path, Link string }
+
+func (e *LinkedParentError) Error() string {
+	return fmt.Sprintf("%s is under %s, a symbolic link", e.Path, e.Link)
 }
 
 // git runs git in dir and returns its standard output.

@@ -120,3 +120,44 @@ func TestAConflictedMoveIsUnmergedAtTheNewPath(t *testing.T) {
 		t.Errorf("git's ours stage %q, want the user's copy of old.txt", ours)
 	}
 }
+
+// A directory the user replaced with a symbolic link is theirs: nothing
+// under it is changed, added or removed, wherever the link points.
+func TestNothingIsWrittenUnderASymbolicLink(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	gitT(t, dir, "init", "-q")
+	if err := os.WriteFile(filepath.Join(outside, "app.yaml"), []byte("replicas: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "old.yaml"), []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, AnswersFile), []byte("blueprint: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "deploy")); err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, dir, "add", "-A")
+	gitT(t, dir, "commit", "-q", "-m", "x")
+	merged, err := ThreeWay(context.Background(),
+		[]File{{Path: "deploy/app.yaml", Contents: []byte("replicas: 1\n"), Mode: 0o644}, {Path: "deploy/old.yaml", Contents: []byte("old\n"), Mode: 0o644}},
+		[]File{{Path: "deploy/app.yaml", Contents: []byte("replicas: 2\n"), Mode: 0o644}, {Path: "deploy/new.yaml", Contents: []byte("new\n"), Mode: 0o644}},
+		ReadWorkTree(dir), GitMergeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range merged {
+		if m.Outcome != Kept || !strings.Contains(m.Why, "under deploy, a symbolic link") {
+			t.Errorf("%s: %s (%s), want kept under the link", m.Path, m.Outcome, m.Why)
+		}
+	}
+	if err := ApplyMerge(context.Background(), dir, merged); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(outside)
+	data, _ := os.ReadFile(filepath.Join(outside, "app.yaml"))
+	if len(entries) != 2 || string(data) != "replicas: 1\n" {
+		t.Errorf("the linked directory changed: %d entries, app.yaml %q", len(entries), data)
+	}
+}

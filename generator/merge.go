@@ -97,7 +97,21 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	movedFrom, err := findMoves(paths, sides, readOurs)
+	// Paths under a symbolic link the user made are theirs, whatever the
+	// versions say: read as absent, never written (see the loop).
+	linked := map[string]string{}
+	readOurs = func(read func(string) (*Version, error)) func(string) (*Version, error) {
+		return func(p string) (*Version, error) {
+			ours, err := read(p)
+			var l *LinkedParentError
+			if errors.As(err, &l) {
+				linked[p] = l.Link
+				return nil, nil
+			}
+			return ours, err
+		}
+	}(readOurs)
+	movedFrom, err := findMoves(paths, sides, readOurs, linked)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +130,9 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		}
 		var m MergedPath
 		switch from, to := movedFrom[p], movedTo[p]; {
+		case linked[p] != "":
+			m = MergedPath{Path: p, Outcome: Kept, Base: sides[p][0], Theirs: sides[p][1],
+				Why: "under " + linked[p] + ", a symbolic link you made: rampart writes only inside the project, and git tracks the link, not what is under it"}
 		case to != "":
 			m = MergedPath{Path: p, Outcome: Removed, Base: sides[p][0], Ours: ours, MovedTo: to,
 				Why: "moved to " + to + " by the new version, with your changes"}
@@ -143,7 +160,7 @@ const moveSimilarity = 0.5
 // most similar, at least moveSimilarity alike, where the user has no file),
 // so that the user's changes follow it. An unchanged file needs no pairing:
 // its removal and the addition say it all.
-func findMoves(paths []string, sides map[string][2]*Version, readOurs func(string) (*Version, error)) (map[string]string, error) {
+func findMoves(paths []string, sides map[string][2]*Version, readOurs func(string) (*Version, error), linked map[string]string) (map[string]string, error) {
 	var dropped, added []string
 	for _, p := range paths {
 		switch s := sides[p]; {
@@ -163,7 +180,7 @@ func findMoves(paths []string, sides map[string][2]*Version, readOurs func(strin
 		if err != nil {
 			return nil, err
 		}
-		free[p] = ours == nil
+		free[p] = ours == nil && linked[p] == ""
 	}
 	for _, from := range dropped {
 		base := sides[from][0]
@@ -171,7 +188,7 @@ func findMoves(paths []string, sides map[string][2]*Version, readOurs func(strin
 		if err != nil {
 			return nil, err
 		}
-		if ours == nil || same(ours, base) {
+		if ours == nil || same(ours, base) || linked[from] != "" {
 			continue
 		}
 		best, bestScore := "", moveSimilarity
