@@ -232,10 +232,14 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 // the merge, the rest as the work tree had them (a group-writable checkout
 // stays group-writable), or 0644/0755 for a new file.
 func finalPerm(m MergedPath) fs.FileMode {
-	if m.Ours == nil || m.Ours.perm == 0 {
+	ours := m.Ours
+	if m.MovedFrom != "" { // the user's copy was at the old path
+		ours = m.movedOurs
+	}
+	if ours == nil || ours.perm == 0 {
 		return m.Result.Mode
 	}
-	perm := m.Ours.perm &^ 0o111
+	perm := ours.perm &^ 0o111
 	if m.Result.Mode&0o111 != 0 {
 		perm |= (perm & 0o444) >> 2 // executable wherever readable
 	}

@@ -132,6 +132,9 @@ func TestNothingIsWrittenUnderASymbolicLink(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(outside, "old.yaml"), []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(outside, "same.yaml"), []byte("same\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, AnswersFile), []byte("blueprint: x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -141,13 +144,20 @@ func TestNothingIsWrittenUnderASymbolicLink(t *testing.T) {
 	gitT(t, dir, "add", "-A")
 	gitT(t, dir, "commit", "-q", "-m", "x")
 	merged, err := ThreeWay(context.Background(),
-		[]File{{Path: "deploy/app.yaml", Contents: []byte("replicas: 1\n"), Mode: 0o644}, {Path: "deploy/old.yaml", Contents: []byte("old\n"), Mode: 0o644}},
-		[]File{{Path: "deploy/app.yaml", Contents: []byte("replicas: 2\n"), Mode: 0o644}, {Path: "deploy/new.yaml", Contents: []byte("new\n"), Mode: 0o644}},
+		[]File{{Path: "deploy/app.yaml", Contents: []byte("replicas: 1\n"), Mode: 0o644}, {Path: "deploy/old.yaml", Contents: []byte("old\n"), Mode: 0o644}, {Path: "deploy/same.yaml", Contents: []byte("same\n"), Mode: 0o644}},
+		[]File{{Path: "deploy/app.yaml", Contents: []byte("replicas: 2\n"), Mode: 0o644}, {Path: "deploy/new.yaml", Contents: []byte("new\n"), Mode: 0o644}, {Path: "deploy/same.yaml", Contents: []byte("same\n"), Mode: 0o644}},
 		ReadWorkTree(dir), GitMergeFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range merged {
+		// What the new version does not change there is not news.
+		if m.Path == "deploy/same.yaml" {
+			if m.Outcome != Unchanged {
+				t.Errorf("%s: %s, want unchanged", m.Path, m.Outcome)
+			}
+			continue
+		}
 		if m.Outcome != Kept || !strings.Contains(m.Why, "under deploy, a symbolic link") {
 			t.Errorf("%s: %s (%s), want kept under the link", m.Path, m.Outcome, m.Why)
 		}
@@ -157,7 +167,35 @@ func TestNothingIsWrittenUnderASymbolicLink(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(outside)
 	data, _ := os.ReadFile(filepath.Join(outside, "app.yaml"))
-	if len(entries) != 2 || string(data) != "replicas: 1\n" {
+	if len(entries) != 3 || string(data) != "replicas: 1\n" {
 		t.Errorf("the linked directory changed: %d entries, app.yaml %q", len(entries), data)
+	}
+}
+
+// A moved file keeps the permission bits the user's copy had.
+func TestAMovedFileKeepsItsPermissions(t *testing.T) {
+	dir := t.TempDir()
+	gitT(t, dir, "init", "-q")
+	if err := os.WriteFile(filepath.Join(dir, AnswersFile), []byte("blueprint: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "old.txt"), []byte("one\ntwo\nthree\nmine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, dir, "add", "-A")
+	gitT(t, dir, "commit", "-q", "-m", "x")
+	merged, err := ThreeWay(context.Background(),
+		[]File{{Path: "old.txt", Contents: []byte("one\ntwo\nthree\n"), Mode: 0o644}},
+		[]File{{Path: "new.txt", Contents: []byte("one\ntwo\nthree\n"), Mode: 0o644}},
+		ReadWorkTree(dir), GitMergeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ApplyMerge(context.Background(), dir, merged); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "new.txt"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("new.txt: %v %v, want 0600", info, err)
 	}
 }

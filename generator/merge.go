@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Outcome is what a three-way merge did to one path of a project.
@@ -130,9 +132,11 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		}
 		var m MergedPath
 		switch from, to := movedFrom[p], movedTo[p]; {
+		case linked[p] != "" && same(sides[p][0], sides[p][1]):
+			m = MergedPath{Path: p, Outcome: Unchanged, Base: sides[p][0], Theirs: sides[p][1]}
 		case linked[p] != "":
 			m = MergedPath{Path: p, Outcome: Kept, Base: sides[p][0], Theirs: sides[p][1],
-				Why: "under " + linked[p] + ", a symbolic link you made: rampart writes only inside the project, and git tracks the link, not what is under it"}
+				Why: "under " + linked[p] + ", a symbolic link you made, and the new version changes it: rampart writes only inside the project, and git tracks the link, not what is under it"}
 		case to != "":
 			m = MergedPath{Path: p, Outcome: Removed, Base: sides[p][0], Ours: ours, MovedTo: to,
 				Why: "moved to " + to + " by the new version, with your changes"}
@@ -150,16 +154,21 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 	return out, nil
 }
 
-// moveSimilarity is how alike (shared lines, 0 to 1) the file a new version
-// dropped and the one it added must be to count as one file moved: git's
-// own default for rename detection.
+// moveSimilarity is how alike (shared non-blank lines, 0 to 1) a file the
+// new version dropped and one it added must be to count as one file moved:
+// git's default rename threshold, counted over lines.
 const moveSimilarity = 0.5
 
-// findMoves pairs, by new path, each file the new version no longer
-// generates and the user changed with the file it added in its place (the
-// most similar, at least moveSimilarity alike, where the user has no file),
-// so that the user's changes follow it. An unchanged file needs no pairing:
-// its removal and the addition say it all.
+// minMoveLines is the fewest non-blank lines a file needs for a partial
+// likeness to count; smaller files are moved only when identical.
+const minMoveLines = 3
+
+// findMoves pairs, by new path, each file the new version dropped and the
+// user changed with the file it added in its place, so that the user's
+// changes follow it. Every dropped file the user still has competes (an
+// unchanged one needs no carrying, but must not lose its pair to another),
+// for added paths where the user has no file; pairs are taken best first,
+// one to one, as git pairs renames.
 func findMoves(paths []string, sides map[string][2]*Version, readOurs func(string) (*Version, error), linked map[string]string) (map[string]string, error) {
 	var dropped, added []string
 	for _, p := range paths {
@@ -174,60 +183,90 @@ func findMoves(paths []string, sides map[string][2]*Version, readOurs func(strin
 	if len(dropped) == 0 || len(added) == 0 {
 		return moves, nil
 	}
-	free := map[string]bool{}
+	var targets []string
 	for _, p := range added {
 		ours, err := readOurs(p)
 		if err != nil {
 			return nil, err
 		}
-		free[p] = ours == nil && linked[p] == ""
+		if ours == nil && linked[p] == "" {
+			targets = append(targets, p)
+		}
 	}
+	type pair struct {
+		from, to string
+		score    float64
+	}
+	var pairs []pair
+	changed := map[string]bool{}
 	for _, from := range dropped {
 		base := sides[from][0]
 		ours, err := readOurs(from)
 		if err != nil {
 			return nil, err
 		}
-		if ours == nil || same(ours, base) || linked[from] != "" {
+		if ours == nil || linked[from] != "" {
 			continue
 		}
-		best, bestScore := "", moveSimilarity
-		for _, to := range added {
+		changed[from] = !same(ours, base)
+		for _, to := range targets {
 			theirs := sides[to][1]
-			if !free[to] || (binary(base, theirs) && !sameContents(base, theirs)) {
+			if binary(base, theirs) && !sameContents(base, theirs) {
 				continue
 			}
-			if score := similarity(base.Contents, theirs.Contents); score >= bestScore && (best == "" || score > bestScore) {
-				best, bestScore = to, score
+			if score := similarity(base.Contents, theirs.Contents); score >= moveSimilarity {
+				pairs = append(pairs, pair{from, to, score})
 			}
 		}
-		if best != "" {
-			moves[best] = from
-			free[best] = false
+	}
+	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].score > pairs[j].score })
+	taken := map[string]bool{}
+	for _, p := range pairs {
+		if taken[p.from] || taken[p.to] {
+			continue
+		}
+		taken[p.from], taken[p.to] = true, true
+		if changed[p.from] {
+			moves[p.to] = p.from
 		}
 	}
 	return moves, nil
 }
 
-// similarity is the share of lines a and b have in common (Dice's
-// coefficient over their lines as multisets).
+// similarity is the share of non-blank lines a and b have in common (Dice's
+// coefficient over their lines as multisets); files with fewer than
+// minMoveLines such lines are alike only when they hold the same lines.
 func similarity(a, b []byte) float64 {
-	if bytes.Equal(a, b) {
-		return 1
+	linesA, linesB := contentLines(a), contentLines(b)
+	if len(linesA) < minMoveLines || len(linesB) < minMoveLines {
+		if slices.Equal(linesA, linesB) && len(linesA) > 0 {
+			return 1
+		}
+		return 0
 	}
-	linesA, linesB := bytes.SplitAfter(a, []byte("\n")), bytes.SplitAfter(b, []byte("\n"))
 	count := map[string]int{}
 	for _, l := range linesA {
-		count[string(l)]++
+		count[l]++
 	}
 	shared := 0
 	for _, l := range linesB {
-		if count[string(l)] > 0 {
-			count[string(l)]--
+		if count[l] > 0 {
+			count[l]--
 			shared++
 		}
 	}
 	return 2 * float64(shared) / float64(len(linesA)+len(linesB))
+}
+
+// contentLines are the lines of b that are not blank, without line ends.
+func contentLines(b []byte) []string {
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, strings.TrimRight(l, "\r"))
+		}
+	}
+	return lines
 }
 
 // mergeMoved merges the user's copy of from (changed by them) into to,
@@ -243,6 +282,9 @@ func mergeMoved(ctx context.Context, to, from string, base, theirs *Version, rem
 	}
 	m.Ours, m.MovedFrom, m.movedOurs = nil, from, ours
 	moved := "moved from " + from + " by the new version, with your changes"
+	if m.Outcome == Merged {
+		moved += " merged into its new version's"
+	}
 	if m.Outcome == Conflicted {
 		m.Why = moved + "; " + m.Why
 	} else {
@@ -348,6 +390,16 @@ func mergePath(ctx context.Context, path string, base, ours, theirs *Version, re
 	return m, nil
 }
 
+// oursLabel names the user's side in conflict markers ("<<<<<<< " + it).
+const oursLabel = "ours (your project)"
+
+// HasConflictMarkers says whether a merge result holds the markers
+// GitMergeFile writes (a conflict on a binary or regenerated file does not:
+// it holds the user's copy).
+func HasConflictMarkers(contents []byte) bool {
+	return bytes.Contains(contents, []byte("<<<<<<< "+oursLabel))
+}
+
 // GitMergeFile is the TextMerger of git merge-file: diff3-style markers,
 // the standard form editors and git mergetool read.
 func GitMergeFile(ctx context.Context, base, ours, theirs []byte) ([]byte, int, error) {
@@ -363,7 +415,7 @@ func GitMergeFile(ctx context.Context, base, ours, theirs []byte) ([]byte, int, 
 		}
 	}
 	cmd := exec.CommandContext(ctx, "git", "merge-file", "-p", "--diff3",
-		"-L", "ours (your project)", "-L", "base (the version it was generated from)", "-L", "theirs (the new version)",
+		"-L", oursLabel, "-L", "base (the version it was generated from)", "-L", "theirs (the new version)",
 		filepath.Join(dir, "ours"), filepath.Join(dir, "base"), filepath.Join(dir, "theirs"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -235,3 +235,53 @@ func TestThreeWayMoves(t *testing.T) {
 		})
 	}
 }
+
+// Pairs are taken best first, one to one, and an unchanged dropped file
+// competes too: another file's edits never take over its move.
+func TestMovesPairBestFirstAndUnchangedFilesKeepTheirPair(t *testing.T) {
+	run := func(base, theirs []File, ours map[string]*Version) map[string]MergedPath {
+		t.Helper()
+		merged, err := ThreeWay(context.Background(), base, theirs, func(p string) (*Version, error) { return ours[p], nil }, GitMergeFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]MergedPath{}
+		for _, m := range merged {
+			got[m.Path] = m
+		}
+		return got
+	}
+	file := func(path, text string) File { return File{Path: path, Contents: []byte(text), Mode: 0o644} }
+	const route = "from flask import Blueprint\nbp = Blueprint('x', __name__)\n@bp.get('/')\ndef index():\n    return 'x'\n"
+	const other = "from flask import Blueprint\nbp = Blueprint('y', __name__)\n@bp.get('/')\ndef other():\n    return 'x'\n"
+	// a.py is renamed c.py untouched; b.py, edited, is somewhat like c.py.
+	got := run([]File{file("a.py", route), file("b.py", other)}, []File{file("c.py", route)},
+		map[string]*Version{"a.py": v(route), "b.py": v(other + "# mine\n")})
+	if got["b.py"].Outcome != Kept || got["c.py"].Outcome != Added || got["a.py"].Outcome != Removed || got["a.py"].MovedTo != "" {
+		t.Errorf("b.py %s, c.py %s, a.py %s (moved to %q); want kept, added, removed", got["b.py"].Outcome, got["c.py"].Outcome, got["a.py"].Outcome, got["a.py"].MovedTo)
+	}
+	// Both edited: the identical one is the move, whatever the path order.
+	got = run([]File{file("a.py", other), file("b.py", route)}, []File{file("c.py", route)},
+		map[string]*Version{"a.py": v(other + "# mine\n"), "b.py": v(route + "# mine\n")})
+	if got["c.py"].Outcome != Moved || got["c.py"].MovedFrom != "b.py" || got["a.py"].Outcome != Kept {
+		t.Errorf("c.py %s from %q, a.py %s; want c.py moved from b.py, a.py kept", got["c.py"].Outcome, got["c.py"].MovedFrom, got["a.py"].Outcome)
+	}
+}
+
+func TestSimilarityCountsNonBlankLinesAndSmallFilesMustMatch(t *testing.T) {
+	cases := []struct {
+		a, b string
+		want float64
+	}{
+		{"x\n", "y\n", 0},
+		{"", "a\nb\n", 0},
+		{"notes\n", "notes\n", 1},
+		{"a\n\n\nb\nc\nd\n", "a\nb\nc\nD\n", 0.75},
+		{"a\nb\nc\nd\n", "w\nx\ny\nd\n", 0.25},
+	}
+	for _, c := range cases {
+		if got := similarity([]byte(c.a), []byte(c.b)); got != c.want {
+			t.Errorf("similarity(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -117,7 +117,10 @@ type updateReport struct {
 	Diff      string              `json:"diff,omitempty"`
 	Files     map[string][]string `json:"files"`
 	Conflicts []fileNote          `json:"conflicts"`
-	Kept      []fileNote          `json:"kept"`
+	// Moves pairs each file the new version moved, with the user's
+	// changes, with its new path (listed under files.moved).
+	Moves []move     `json:"moves"`
+	Kept  []fileNote `json:"kept"`
 	// Local are the local files (.env) settings were appended to.
 	Local   []fileNote         `json:"local"`
 	Changes []generator.Change `json:"changes"`
@@ -126,6 +129,14 @@ type updateReport struct {
 type fileNote struct {
 	Path string `json:"path"`
 	Why  string `json:"why"`
+	// Marked is, for a conflict, whether the file holds conflict markers;
+	// an unmarked one holds the user's copy (a binary or regenerated file).
+	Marked bool `json:"marked,omitempty"`
+}
+
+type move struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // fixedQuestions cannot change after generation: they name directories,
@@ -218,6 +229,9 @@ func runUpdate(ctx context.Context, opts *UpdateOptions) error {
 		for _, m := range merged {
 			if m.Outcome == generator.Unchanged || m.Outcome == generator.Kept {
 				continue
+			}
+			if m.MovedFrom != "" {
+				fmt.Fprintf(&diff, "# %s -> %s: moved by the new version, with your changes\n", m.MovedFrom, m.Path)
 			}
 			if local[m.Path] { // it holds secrets: named, not shown
 				fmt.Fprintf(&diff, "# %s (local, not shown): would be %s\n", m.Path, m.Why)
@@ -312,7 +326,7 @@ func questionNames(b *generator.Blueprint) string {
 func summarize(record generator.Record, target *generator.Blueprint, changed map[string][2]string, merged []generator.MergedPath, local map[string]bool, dryRun bool) updateReport {
 	r := updateReport{
 		Blueprint: target.Name, From: record.BlueprintVersion, To: target.Version, DryRun: dryRun,
-		Files: map[string][]string{}, Conflicts: []fileNote{}, Kept: []fileNote{}, Local: []fileNote{},
+		Files: map[string][]string{}, Conflicts: []fileNote{}, Kept: []fileNote{}, Local: []fileNote{}, Moves: []move{},
 		Changes: target.ChangesBetween(record.BlueprintVersion, target.Version),
 	}
 	if len(changed) > 0 {
@@ -325,18 +339,20 @@ func summarize(record generator.Record, target *generator.Blueprint, changed map
 		switch m.Outcome {
 		case generator.Unchanged:
 		case generator.Conflicted:
-			r.Conflicts = append(r.Conflicts, fileNote{m.Path, m.Why})
+			marked := m.Result != nil && generator.HasConflictMarkers(m.Result.Contents)
+			r.Conflicts = append(r.Conflicts, fileNote{Path: m.Path, Why: m.Why, Marked: marked})
 		case generator.Kept:
-			r.Kept = append(r.Kept, fileNote{m.Path, m.Why})
+			r.Kept = append(r.Kept, fileNote{Path: m.Path, Why: m.Why})
 		case generator.Moved:
-			r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.MovedFrom+" -> "+m.Path)
+			r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.Path)
+			r.Moves = append(r.Moves, move{From: m.MovedFrom, To: m.Path})
 		case generator.Removed:
 			if m.MovedTo == "" { // a move is reported once, by its new path
 				r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.Path)
 			}
 		case generator.Merged:
 			if local[m.Path] {
-				r.Local = append(r.Local, fileNote{m.Path, m.Why})
+				r.Local = append(r.Local, fileNote{Path: m.Path, Why: m.Why})
 				continue
 			}
 			r.Files[string(m.Outcome)] = append(r.Files[string(m.Outcome)], m.Path)
@@ -345,6 +361,19 @@ func summarize(record generator.Record, target *generator.Blueprint, changed map
 		}
 	}
 	return r
+}
+
+// listed is the paths of an outcome as the summaries show them: a move as
+// "old -> new".
+func (r updateReport) listed(outcome generator.Outcome) []string {
+	if outcome != generator.Moved {
+		return r.Files[string(outcome)]
+	}
+	var moves []string
+	for _, m := range r.Moves {
+		moves = append(moves, m.From+" -> "+m.To)
+	}
+	return moves
 }
 
 // reportedOutcomes are the outcomes listed as paths, in the order shown;
@@ -366,7 +395,7 @@ func printUpdate(w io.Writer, r updateReport) {
 	}
 	fmt.Fprintln(w)
 	for _, outcome := range reportedOutcomes {
-		if paths := r.Files[string(outcome)]; len(paths) > 0 {
+		if paths := r.listed(outcome); len(paths) > 0 {
 			fmt.Fprintf(w, "  %-10s %d: %s\n", outcome, len(paths), strings.Join(paths, ", "))
 		}
 	}

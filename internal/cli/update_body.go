@@ -38,10 +38,16 @@ func prBody(r updateReport) string {
 	}
 	if len(r.Conflicts) > 0 {
 		fmt.Fprintf(&b, "\n### ⚠ %d conflict(s): resolve before merging\n\n", len(r.Conflicts))
-		b.WriteString("Each file below is committed as the merge left it (with `<<<<<<<`, `|||||||`, `=======`, `>>>>>>>` " +
-			"markers where both sides changed the same lines). Check out this branch, resolve, run the tests, and push.\n\n")
+		b.WriteString("Each file below is committed as the merge left it: where both sides changed the same lines, with " +
+			"`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>` markers. A file marked **no markers** is committed as your copy: " +
+			"do what its line says before merging, or the new version's changes to it are lost. " +
+			"Check out this branch, resolve, run the tests, and push.\n\n")
 		for _, n := range r.Conflicts {
-			fmt.Fprintf(&b, "- `%s`: %s\n", n.Path, n.Why)
+			if n.Marked {
+				fmt.Fprintf(&b, "- `%s`: %s\n", n.Path, n.Why)
+			} else {
+				fmt.Fprintf(&b, "- `%s` (**no markers**): %s\n", n.Path, n.Why)
+			}
 		}
 	}
 	for _, section := range []struct {
@@ -72,7 +78,7 @@ func prBody(r updateReport) string {
 	}
 	b.WriteString("\n### Files\n\n")
 	for _, outcome := range reportedOutcomes {
-		if paths := r.Files[string(outcome)]; len(paths) > 0 {
+		if paths := r.listed(outcome); len(paths) > 0 {
 			fmt.Fprintf(&b, "- %s (%d): `%s`\n", outcome, len(paths), strings.Join(paths, "`, `"))
 		}
 	}

@@ -295,7 +295,7 @@ func TestUpdateWritesAPullRequestBody(t *testing.T) {
 	for _, want := range []string{
 		"from tiny **v1.0.0** to **v2.0.0**",
 		"### ⚠ 1 conflict(s): resolve before merging",
-		"- `logo.bin`: changed by you and by the new version, and not text",
+		"- `logo.bin` (**no markers**): changed by you and by the new version, and not text",
 		"### Security changes\n\n- v2.0.0: the second\n",
 		"### Other changes\n\n- v2.0.0: a colour\n",
 		"- added (1): `docs/notes.md`\n- removed (1): `notes.txt`",
