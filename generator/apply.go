@@ -40,6 +40,9 @@ func ReadWorkTree(dir string) func(string) (*Version, error) {
 		if err != nil {
 			return nil, err
 		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			return nil, &LinkedParentError{Path: path, Link: path}
+		}
 		if !info.Mode().IsRegular() {
 			return nil, inputErrorf("%s is not a regular file (rampart generated one there); move it away first", path)
 		}
@@ -51,11 +54,14 @@ func ReadWorkTree(dir string) func(string) (*Version, error) {
 	}
 }
 
-// LinkedParentError says that a directory above Path is a symbolic link,
-// Link: the project's copy of Path is not the project's to merge.
+// LinkedParentError says that Path, or a directory above it (Link), is a
+// symbolic link: the project's copy of Path is not the project's to merge.
 type LinkedParentError struct{ Path, Link string }
 
 func (e *LinkedParentError) Error() string {
+	if e.Link == e.Path {
+		return e.Path + " is a symbolic link"
+	}
 	return fmt.Sprintf("%s is under %s, a symbolic link", e.Path, e.Link)
 }
 

@@ -199,3 +199,41 @@ func TestAMovedFileKeepsItsPermissions(t *testing.T) {
 		t.Fatalf("new.txt: %v %v, want 0600", info, err)
 	}
 }
+
+// A generated file the user replaced with a symbolic link is theirs too:
+// the update does not write through it, and says so.
+func TestAFileReplacedByASymbolicLinkIsKept(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	gitT(t, dir, "init", "-q")
+	target := filepath.Join(outside, "shared.mk")
+	if err := os.WriteFile(target, []byte("shared\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, AnswersFile), []byte("blueprint: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "Makefile")); err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, dir, "add", "-A")
+	gitT(t, dir, "commit", "-q", "-m", "x")
+	merged, err := ThreeWay(context.Background(),
+		[]File{{Path: "Makefile", Contents: []byte("v1\n"), Mode: 0o644}},
+		[]File{{Path: "Makefile", Contents: []byte("v2\n"), Mode: 0o644}},
+		ReadWorkTree(dir), GitMergeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := merged[0]; m.Outcome != Kept || !strings.Contains(m.Why, "a symbolic link you made") {
+		t.Fatalf("Makefile: %s (%s), want kept", m.Outcome, m.Why)
+	}
+	if err := ApplyMerge(context.Background(), dir, merged); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(target); string(data) != "shared\n" {
+		t.Errorf("written through the link: %q", data)
+	}
+	if info, err := os.Lstat(filepath.Join(dir, "Makefile")); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is gone: %v %v", info, err)
+	}
+}

@@ -102,17 +102,7 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 	// Paths under a symbolic link the user made are theirs, whatever the
 	// versions say: read as absent, never written (see the loop).
 	linked := map[string]string{}
-	readOurs = func(read func(string) (*Version, error)) func(string) (*Version, error) {
-		return func(p string) (*Version, error) {
-			ours, err := read(p)
-			var l *LinkedParentError
-			if errors.As(err, &l) {
-				linked[p] = l.Link
-				return nil, nil
-			}
-			return ours, err
-		}
-	}(readOurs)
+	readOurs = SkipLinked(readOurs, linked)
 	movedFrom, err := findMoves(paths, sides, readOurs, linked)
 	if err != nil {
 		return nil, err
@@ -134,6 +124,9 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		switch from, to := movedFrom[p], movedTo[p]; {
 		case linked[p] != "" && same(sides[p][0], sides[p][1]):
 			m = MergedPath{Path: p, Outcome: Unchanged, Base: sides[p][0], Theirs: sides[p][1]}
+		case linked[p] == p:
+			m = MergedPath{Path: p, Outcome: Kept, Base: sides[p][0], Theirs: sides[p][1],
+				Why: "a symbolic link you made, and the new version changes the file: rampart does not write through links"}
 		case linked[p] != "":
 			m = MergedPath{Path: p, Outcome: Kept, Base: sides[p][0], Theirs: sides[p][1],
 				Why: "under " + linked[p] + ", a symbolic link you made, and the new version changes it: rampart writes only inside the project, and git tracks the link, not what is under it"}
@@ -152,6 +145,23 @@ func ThreeWay(ctx context.Context, base, theirs []File, readOurs func(path strin
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// SkipLinked wraps a readOurs so that a path that is, or is under, a
+// symbolic link reads as absent; linked (when not nil) records each such
+// path with its link.
+func SkipLinked(read func(string) (*Version, error), linked map[string]string) func(string) (*Version, error) {
+	return func(p string) (*Version, error) {
+		ours, err := read(p)
+		var l *LinkedParentError
+		if errors.As(err, &l) {
+			if linked != nil {
+				linked[p] = l.Link
+			}
+			return nil, nil
+		}
+		return ours, err
+	}
 }
 
 // moveSimilarity is how alike (shared non-blank lines, 0 to 1) a file the

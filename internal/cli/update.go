@@ -215,7 +215,8 @@ func runUpdate(ctx context.Context, opts *UpdateOptions) error {
 	if opts.command == "set" {
 		why = "set " + strings.Join(setArgs(opts.Set), " ")
 	}
-	if merged, err = generator.MergeLocal(ctx, theirPlan.Files, readOurs, why, merged); err != nil {
+	// A local file that is or sits under a symbolic link is left alone, like any other.
+	if merged, err = generator.MergeLocal(ctx, theirPlan.Files, generator.SkipLinked(readOurs, nil), why, merged); err != nil {
 		return err
 	}
 	local := map[string]bool{}
