@@ -238,10 +238,7 @@ func ApplyMerge(ctx context.Context, dir string, merged []MergedPath) (err error
 // the merge, the rest as the work tree had them (a group-writable checkout
 // stays group-writable), or 0644/0755 for a new file.
 func finalPerm(m MergedPath) fs.FileMode {
-	ours := m.Ours
-	if m.MovedFrom != "" { // the user's copy was at the old path
-		ours = m.movedOurs
-	}
+	ours := m.usersCopy()
 	if ours == nil || ours.perm == 0 {
 		return m.Result.Mode
 	}
@@ -279,11 +276,7 @@ func recordConflicts(ctx context.Context, dir string, merged []MergedPath) error
 		path := prefix + m.Path
 		var stages []string
 		zero := ""
-		ours := m.Ours
-		if m.MovedFrom != "" {
-			ours = m.movedOurs
-		}
-		for stage, v := range []*Version{m.Base, ours, m.Theirs} {
+		for stage, v := range []*Version{m.Base, m.usersCopy(), m.Theirs} {
 			if v == nil {
 				continue
 			}

@@ -66,6 +66,15 @@ type MergedPath struct {
 	movedOurs          *Version
 }
 
+// usersCopy is the user's side of the merge: what is at Path, or for a
+// move, the copy at the old path.
+func (m MergedPath) usersCopy() *Version {
+	if m.MovedFrom != "" {
+		return m.movedOurs
+	}
+	return m.Ours
+}
+
 // TextMerger merges three texts line by line, returning the result with
 // conflicts marked (<<<<<<< ours, ||||||| base, =======, >>>>>>> theirs)
 // and how many there are.
