@@ -86,7 +86,7 @@ while read -r _ setting; do [ -z "$setting" ] || servers+=("$setting"); done <<<
 # Production settings behind one TLS-terminating proxy, whose headers wrk
 # sends (Host, X-Forwarded-Proto), as in every generated deployment.
 env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=1
-  "SECRET_KEY=$(random_hex)" "${servers[@]}"
+  "SECRET_KEY=$(random_hex)" "${servers[@]}" MAIL_SERVER=127.0.0.1 MAIL_TLS=none MAIL_FROM=bench@localhost
   GUNICORN_WORKERS=2 GUNICORN_THREADS=4 LOG_LEVEL=warning)
 (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$answer_package" db upgrade >"$work/migrate.log" 2>&1) ||
   { cat "$work/migrate.log"; exit 1; }

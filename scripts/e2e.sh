@@ -16,7 +16,10 @@
 #     gunicorn when they reach it directly do not stall it behind the proxy;
 #   - headless Chromium registers, logs in and out (session; OIDC against the
 #     project's stub provider served over TLS), failing on any CSP violation
-#     or console error, and saves a screenshot under $ARTIFACTS;
+#     or console error, and saves a screenshot under $ARTIFACTS; a project that
+#     sends mail sends it to its own catcher (tests/dev_mail.py) on loopback,
+#     and Chromium follows a mailed password reset link and sees the old
+#     session end;
 #   - the MDN HTTP Observatory scanner grades the running app (target A+);
 #   - the Mermaid diagrams of docs/threat-model.md render (mermaid-cli).
 # Needs root (ports 80 and 443, Debian packages). Installs what it needs.
@@ -258,6 +261,20 @@ PY
     env+=("REQUESTS_CA_BUNDLE=$work/cert.pem" "SSL_CERT_FILE=$work/cert.pem")
   fi
 
+  # Mail, for projects that send it: the project's own catcher (make mail),
+  # plain SMTP on loopback, which production allows there only.
+  local mail_dir=""
+  if [ -f "$dir/tests/dev_mail.py" ]; then
+    local mail_port; mail_port=$(free_port)
+    mail_dir=$work/$name-mail
+    (cd "$dir" && exec env APP_ENV=development MAIL_SERVER=127.0.0.1 MAIL_PORT="$mail_port" \
+      MAIL_CATCHER_DIR="$mail_dir" "$venv/bin/python" -m tests.dev_mail >"$work/$name-mail.log" 2>&1) &
+    app_pids+=($!); pids+=($!)
+    for _ in $(seq 50); do grep -q "Catching mail" "$work/$name-mail.log" 2>/dev/null && break; sleep 0.2; done
+    grep -q "Catching mail" "$work/$name-mail.log" || { cat "$work/$name-mail.log"; echo "  FAIL the mail catcher did not start"; return 1; }
+    env+=(MAIL_SERVER=127.0.0.1 "MAIL_PORT=$mail_port" MAIL_TLS=none MAIL_FROM=noreply@localhost)
+  fi
+
   if [ -n "$choice_database_setting" ]; then
     (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$answer_package" db upgrade >"$work/$name-migrate.log" 2>&1) \
       || { cat "$work/$name-migrate.log"; echo "  FAIL flask db upgrade"; return 1; }
@@ -295,7 +312,7 @@ PY
 
   # Next to node_modules, so that its import of playwright-core resolves.
   cp "$repo/scripts/lib/browser.mjs" "$TOOLS/browser.mjs"
-  node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
+  MAIL_CATCHER_DIR=$mail_dir node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
 
   python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" --abuse || return 1
 

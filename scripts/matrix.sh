@@ -313,7 +313,8 @@ side_checks() {
     # this uses 0); a database without a server is a file.
     local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
       "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)"
-      OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix)
+      OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix
+      MAIL_SERVER=127.0.0.1 MAIL_TLS=none MAIL_FROM=matrix@localhost)
     local servers server setting
     servers=$(project_servers "$dir" "${name}_migrate" 1) || { echo "servers for the migration"; return 1; }
     while read -r server setting; do [ -z "$setting" ] || production+=("$setting"); done <<<"$servers"

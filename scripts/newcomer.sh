@@ -4,11 +4,13 @@
 # generate it as rampart's README says (go run . new NAME --yes), then follow
 # the generated README word for word, in its order, in development mode:
 #   - "Run it": each command as written (make install, make migrate, make idp
-#     for OIDC, make dev); the long-running ones are left running, make dev on
+#     for OIDC, make mail for session, make dev); the long-running ones are
+#     left running, make dev on
 #     a free loopback port (PORT=...; the README's 127.0.0.1:5000 becomes it);
 #   - real requests to each page, then headless Chromium registers and logs in
 #     (session) or signs in at the development provider's page (oidc), and logs
-#     out, failing on any CSP violation or console error (none: the public
+#     out (session: then follows a password reset link from make mail's
+#     folder), failing on any CSP violation or console error (none: the public
 #     page); for jwt, the README's "Use the API" block runs as written and must
 #     read the account back and revoke its tokens;
 #   - "Test it": make test and make lint, as written;
@@ -64,24 +66,6 @@ echo "$(chromium --version 2>/dev/null), node $(node --version), $(python3 --ver
 fresh=(env -i "PATH=$PATH" "HOME=$HOME" LANG=C.UTF-8 TERM=dumb)
 while IFS= read -r setting; do fresh+=("$setting"); done < <(env |
   grep -E '^((HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_[A-Z_]+|UV_[A-Z_]+)=' || true)
-
-# free_port: a port nothing listens on, below Linux's ephemeral range
-# (32768-60999): polling an ephemeral port before the app listens can connect
-# the client to itself.
-free_port() {
-  python3 -c '
-import random, socket
-for port in random.sample(range(20000, 32000), 200):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        print(port)
-        break
-else:
-    raise SystemExit("no free port in 20000-32000")'
-}
 
 # wait_for URL STATUS: poll (at most 150 times, 0.2 s apart) until URL answers STATUS.
 wait_for() {
@@ -139,6 +123,12 @@ follow_readme() { # follow_readme AUTH
         start_line "$dir" "$work/$name-dev.log" "$line"
         wait_for "$base/healthz" 200 || { tail -n 30 "$work/$name-dev.log"; return 1; }
         echo "  ok   ${line%%#*}(serving on $base)" ;;
+      "make mail"*)
+        start_line "$dir" "$work/$name-mail.log" "$line"
+        local waited
+        for waited in $(seq 50); do grep -q "Catching mail" "$work/$name-mail.log" 2>/dev/null && break; sleep 0.2; done
+        grep -q "Catching mail" "$work/$name-mail.log" || { cat "$work/$name-mail.log"; echo "  FAIL $line did not start"; return 1; }
+        echo "  ok   ${line%%#*}(catching mail in src/instance/mail)" ;;
       "make idp"*)
         local issuer
         issuer=$(sed -n 's/^OIDC_ISSUER=//p' "$dir/.env")
@@ -179,14 +169,17 @@ follow_readme() { # follow_readme AUTH
     fi
     echo "  ok   the README's API commands: registered, got tokens, read /me, refreshed, revoked"
   else
-    node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
+    # With the catcher running, the browser follows a mailed reset link too.
+    local mail_dir=""
+    [ ! -f "$work/$name-mail.log" ] || mail_dir=$dir/src/instance/mail
+    MAIL_CATCHER_DIR=$mail_dir node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
   fi
 
   # The development server logs readable lines, and no crash happened.
   if grep -q '^{"time"' "$work/$name-dev.log"; then
     echo "  FAIL make dev logs JSON; development logs are readable lines"; return 1
   fi
-  if grep -q 'Traceback' "$work/$name-dev.log" "$work/$name-idp.log" 2>/dev/null; then
+  if grep -q 'Traceback' "$work/$name-dev.log" "$work/$name-idp.log" "$work/$name-mail.log" 2>/dev/null; then
     tail -n 40 "$work/$name-dev.log"; echo "  FAIL a traceback in the development server's log"; return 1
   fi
   stop_servers

@@ -1,11 +1,18 @@
 // Drive the running app in headless Chromium (Debian's package) through
 // playwright-core: for accounts, register (email and password), log in,
-// screenshot the account page, log out. Fails on any Content-Security-Policy
-// violation, console error or uncaught page error.
+// screenshot the account page, log out. With MAIL_CATCHER_DIR set (the
+// folder the project's mail catcher saves mail in), a form log-in also goes
+// through a password reset: log in again here, ask for a reset link in a
+// second browser, follow the mailed link there and set a new password; the
+// first browser's session must then be over, and the new password must log
+// in. Fails on any Content-Security-Policy violation, console error or
+// uncaught page error.
 //
-// Usage: node browser.mjs BASE_URL LOGIN SCREENSHOT
+// Usage: [MAIL_CATCHER_DIR=DIR] node browser.mjs BASE_URL LOGIN SCREENSHOT
 // LOGIN is the auth choice's login attribute in the manifest: form and
 // provider log in and out; token (an API) and none see the public page.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 // The log-in kinds this script knows (internal/matrix's tests keep them in
@@ -27,18 +34,23 @@ const browser = await chromium.launch({
 try {
   // The throw-away certificate is not in Chromium's store; everything else
   // (Secure cookies, HSTS, CSP) behaves as on a trusted origin.
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
-  context.setDefaultTimeout(15_000);
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+  // A browser of its own (cookies included), watched for CSP violations and errors.
+  const openBrowser = async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    context.setDefaultTimeout(15_000);
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+      });
     });
-  });
-  const page = await context.newPage();
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console error on ${page.url()}: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
+    const page = await context.newPage();
+    page.on("console", (msg) => {
+      if (msg.type() === "error") problems.push(`console error on ${page.url()}: ${msg.text()}`);
+    });
+    page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
+    return { context, page };
+  };
+  const { context, page } = await openBrowser();
 
   const step = (what) => console.log(`  ok   browser: ${what}`);
   const expectPath = (path) => {
@@ -50,21 +62,22 @@ try {
   if (response.status() !== 200) throw new Error(`GET / gave ${response.status()}`);
   step("public page loaded");
 
+  const email = `ada-${Date.now()}@example.com`;
+  const password = "correct horse battery staple";
+  const logIn = async (on, secret) => {
+    await on.goto(base + "/auth/login");
+    await on.fill('input[name="email"]', email);
+    await on.fill('input[name="password"]', secret);
+    await Promise.all([on.waitForNavigation(), on.click('button[type="submit"]')]);
+  };
   if (login === "form") {
-    const email = `ada-${Date.now()}@example.com`;
-    const password = "correct horse battery staple";
     await page.goto(base + "/auth/register");
     await page.fill('input[name="email"]', email);
     await page.fill('input[name="password"]', password);
     await page.fill('input[name="confirm"]', password);
     await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
     step(`registered ${email}`);
-    if (new URL(page.url()).pathname !== "/account") {
-      await page.goto(base + "/auth/login");
-      await page.fill('input[name="email"]', email);
-      await page.fill('input[name="password"]', password);
-      await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
-    }
+    if (new URL(page.url()).pathname !== "/account") await logIn(page, password);
     expectPath("/account");
     step("logged in: on /account");
   } else if (login === "provider") {
@@ -99,9 +112,60 @@ try {
       throw new Error(`after log-out /account gave ${response.status()} ${location}, want a redirect to log in`);
     }
     step("logged out: /account now redirects to log in");
+    if (login === "form" && process.env.MAIL_CATCHER_DIR) await passwordReset();
   } else {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot of the public page: ${screenshot}`);
+  }
+
+  // The reset link mailed to `email`, from the catcher's NNNN.txt files.
+  async function mailedLink() {
+    const folder = process.env.MAIL_CATCHER_DIR;
+    const pattern = /https?:\/\/\S+\/auth\/reset\/new\?token=[A-Za-z0-9._-]+/;
+    for (let tries = 0; tries < 100; tries++) {
+      let names = [];
+      try {
+        names = readdirSync(folder).filter((n) => n.endsWith(".txt")).sort().reverse();
+      } catch {}
+      for (const name of names) {
+        const text = readFileSync(join(folder, name), "utf8");
+        const found = text.includes(`To: ${email}`) && text.match(pattern);
+        if (found) return found[0];
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no reset link for ${email} reached ${folder} in 10 s`);
+  }
+
+  async function passwordReset() {
+    const newPassword = "tulip anvil orbit seventeen";
+    await logIn(page, password);
+    expectPath("/account");
+    step("logged in again, to watch this session end");
+    const other = await openBrowser();
+    const there = other.page;
+    await there.goto(base + "/auth/login");
+    await Promise.all([there.waitForNavigation(), there.click("text=Forgot your password?")]);
+    await there.fill('input[name="email"]', email);
+    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    if (!(await there.content()).includes("Check your mail")) throw new Error("the reset form did not say to check the mail");
+    step("asked for a reset link in a second browser");
+    const link = await mailedLink();
+    step("read the link in the mail the catcher caught");
+    await there.goto(link);
+    await there.fill('input[name="password"]', newPassword);
+    await there.fill('input[name="confirm"]', newPassword);
+    await there.screenshot({ path: screenshot.replace(/\.png$/, "-reset.png"), fullPage: true });
+    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    if (new URL(there.url()).pathname !== "/auth/login") throw new Error(`after the reset: ${there.url()}, want the log-in page`);
+    step("set a new password through the mailed link");
+    const after = await page.request.get(base + "/account", { maxRedirects: 0 });
+    if (after.status() !== 302) throw new Error(`the first browser's session survived the reset: /account gave ${after.status()}`);
+    step("the first browser's session ended with the reset");
+    await logIn(there, newPassword);
+    if (new URL(there.url()).pathname !== "/account") throw new Error(`the new password did not log in: ${there.url()}`);
+    step("the new password logs in");
+    await other.context.close();
   }
 } catch (err) {
   problems.push(err.message);

@@ -40,3 +40,21 @@ read_facts() {
   facts=$("$MATRIX" facts "$1/.rampart.yaml") || return 1
   eval "$facts"
 }
+
+# free_port: a port nothing listens on, below Linux's ephemeral range
+# (32768-60999): polling an ephemeral port before the app listens can connect
+# the client to itself.
+free_port() {
+  python3 -c '
+import random, socket
+for port in random.sample(range(20000, 32000), 200):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+else:
+    raise SystemExit("no free port in 20000-32000")'
+}

@@ -27,6 +27,8 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3",
     "TRUSTED_HOSTS": "app.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "MAIL_SERVER": "smtp.example.com",
+    "MAIL_FROM": "noreply@example.com",
 }
 
 

@@ -26,6 +26,8 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_hex(32),
     "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3",
     "TRUSTED_HOSTS": "app.example.com",
+    "MAIL_SERVER": "smtp.example.com",
+    "MAIL_FROM": "noreply@example.com",
 }
 
 

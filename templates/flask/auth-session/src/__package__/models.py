@@ -33,3 +33,8 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_key}"
+
+    def end_all_sessions(self) -> None:
+        """Every session and remember cookie of this account stops working
+        (with any cache choice: each one carries the old key)."""
+        self.auth_key = new_auth_key()

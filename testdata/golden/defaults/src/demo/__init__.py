@@ -9,7 +9,18 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, errors, extensions, health, logs, main, security
+from . import (
+    account_security,
+    auth,
+    config,
+    errors,
+    extensions,
+    health,
+    logs,
+    main,
+    password_reset,
+    security,
+)
 
 
 def create_app(
@@ -42,5 +53,7 @@ def create_app(
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(password_reset.bp)
+    app.register_blueprint(account_security.bp)
     extensions.skip_idle_rate_limit_check(app)
     return app

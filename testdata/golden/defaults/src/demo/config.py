@@ -40,6 +40,12 @@ WEAK_SECRET_RULE = (
     'python -c "import secrets; print(secrets.token_hex(32))"'
 )
 LOG_FORMATS = ("json", "text")
+# How mail reaches the SMTP server: STARTTLS on the submission port, TLS from
+# the first byte (implicit), or plain SMTP, which only a loopback host gets.
+MAIL_TLS_MODES = ("starttls", "implicit", "none")
+MAIL_DEFAULT_PORTS = {"starttls": 587, "implicit": 465, "none": 25}
+# The development mail catcher (make mail).
+DEV_MAIL_PORT = 1025
 # How production reaches its database and cache servers: "required" means TLS
 # with certificate and host-name checks for every server not on this machine;
 # "private-network" is the operator's statement that nothing else can reach
@@ -178,6 +184,29 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "PASSWORD_HASHING_WAIT_SECONDS": _int(environ, "PASSWORD_HASHING_WAIT_SECONDS", 1),
         }
     )
+    # Development sends to the mail catcher on this machine (make mail).
+    development = app_env == "development"
+    mail_tls = _choice(environ, "MAIL_TLS", MAIL_TLS_MODES, "none" if development else "starttls")
+    settings.update(
+        {
+            "MAIL_SERVER": environ.get("MAIL_SERVER", "127.0.0.1" if development else "").strip(),
+            "MAIL_PORT": _int(
+                environ, "MAIL_PORT", DEV_MAIL_PORT if development else MAIL_DEFAULT_PORTS[mail_tls]
+            ),
+            "MAIL_TLS": mail_tls,
+            # The CA certificates that verify the server's (PEM file); empty: the system's.
+            "MAIL_CA_FILE": environ.get("MAIL_CA_FILE", ""),
+            "MAIL_USERNAME": environ.get("MAIL_USERNAME", ""),
+            "MAIL_PASSWORD": environ.get("MAIL_PASSWORD", ""),
+            "MAIL_FROM": environ.get(
+                "MAIL_FROM", "noreply@localhost" if development else ""
+            ).strip(),
+            # How long a password reset link works.
+            "PASSWORD_RESET_MINUTES": _int(environ, "PASSWORD_RESET_MINUTES", 30),
+            # Reset mails one account can be sent, whoever asks.
+            "RESET_MAIL_RATE_LIMIT": environ.get("RESET_MAIL_RATE_LIMIT", "3 per hour"),
+        }
+    )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 5}
     return settings
@@ -199,6 +228,7 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
             "PASSWORD_HASHING_WAIT_SECONDS must be 0 or more; "
             f"got {settings['PASSWORD_HASHING_WAIT_SECONDS']}"
         )
+    _validate_mail(settings)
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:
@@ -209,6 +239,8 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
             ("DATABASE_URL", settings.get("SQLALCHEMY_DATABASE_URI")),
             ("TRUSTED_HOSTS", settings.get("TRUSTED_HOSTS")),
             ("REDIS_URL", settings.get("REDIS_URL")),
+            ("MAIL_SERVER", settings.get("MAIL_SERVER")),
+            ("MAIL_FROM", settings.get("MAIL_FROM")),
         )
         if not present
     ]
@@ -260,6 +292,51 @@ def estimated_entropy_bits(value: str) -> float:
     return -sum(count * math.log2(count / total) for count in counts)
 
 
+def is_local(host: str | None) -> bool:
+    """Loopback, or no host at all (a Unix socket)."""
+    host = (host or "").strip("[]")
+    if not host or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _validate_mail(settings: Mapping[str, Any]) -> None:
+    """Mail goes out over verified TLS, or plain to this host only. Messages
+    name the setting, never a password."""
+    server, sender = settings["MAIL_SERVER"], settings["MAIL_FROM"]
+    if not server:
+        if settings["APP_ENV"] == "production":
+            return  # named among the missing settings
+        raise ConfigError("MAIL_SERVER is not set; set the SMTP server's host name")
+    if settings["MAIL_TLS"] == "none" and not is_local(server):
+        raise ConfigError(
+            f"MAIL_SERVER {server!r} is not on this host, and MAIL_TLS is none: set MAIL_TLS to "
+            "starttls or implicit (plain SMTP goes to a loopback address only)"
+        )
+    if not 0 < settings["MAIL_PORT"] < 65536:
+        raise ConfigError(f"MAIL_PORT must be a TCP port, 1 to 65535; got {settings['MAIL_PORT']}")
+    if sender.count("@") != 1 or any(c.isspace() or c in '<>,;"\\' for c in sender):
+        raise ConfigError(
+            f"MAIL_FROM must be one plain address such as noreply@example.com; got {sender!r}"
+        )
+    if bool(settings["MAIL_USERNAME"]) != bool(settings["MAIL_PASSWORD"]):
+        raise ConfigError("MAIL_USERNAME and MAIL_PASSWORD go together: set both or neither")
+    if settings["MAIL_USERNAME"] and settings["MAIL_TLS"] == "none":
+        raise ConfigError(
+            "MAIL_PASSWORD would cross the network in the clear: set MAIL_TLS to starttls "
+            "or implicit"
+        )
+    if settings["MAIL_CA_FILE"] and not Path(settings["MAIL_CA_FILE"]).is_file():
+        raise ConfigError(f"MAIL_CA_FILE names no file: {settings['MAIL_CA_FILE']!r}")
+    if settings["PASSWORD_RESET_MINUTES"] < 1:
+        raise ConfigError(
+            f"PASSWORD_RESET_MINUTES must be at least 1; got {settings['PASSWORD_RESET_MINUTES']}"
+        )
+
+
 def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
     """Every server not on this machine is reached over verified TLS.
     Messages name the setting, never the URL (it may hold a password)."""
@@ -271,17 +348,6 @@ def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
     cache = urlsplit(settings["REDIS_URL"])
     if cache.scheme != "unix" and not is_local(cache.hostname):
         _require_tls("REDIS_URL", _redis_tls_problem(cache.scheme, cache.query))
-
-
-def is_local(host: str | None) -> bool:
-    """Loopback, or no host at all (a Unix socket)."""
-    host = (host or "").strip("[]")
-    if not host or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_tls(name: str, problem: str | None) -> None:

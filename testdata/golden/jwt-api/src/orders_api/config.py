@@ -267,6 +267,17 @@ def estimated_entropy_bits(value: str) -> float:
     return -sum(count * math.log2(count / total) for count in counts)
 
 
+def is_local(host: str | None) -> bool:
+    """Loopback, or no host at all (a Unix socket)."""
+    host = (host or "").strip("[]")
+    if not host or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
     """Every server not on this machine is reached over verified TLS.
     Messages name the setting, never the URL (it may hold a password)."""
@@ -278,17 +289,6 @@ def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
     cache = urlsplit(settings["REDIS_URL"])
     if cache.scheme != "unix" and not is_local(cache.hostname):
         _require_tls("REDIS_URL", _redis_tls_problem(cache.scheme, cache.query))
-
-
-def is_local(host: str | None) -> bool:
-    """Loopback, or no host at all (a Unix socket)."""
-    host = (host or "").strip("[]")
-    if not host or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_tls(name: str, problem: str | None) -> None:

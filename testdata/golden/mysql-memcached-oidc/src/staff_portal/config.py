@@ -269,6 +269,17 @@ def estimated_entropy_bits(value: str) -> float:
     return -sum(count * math.log2(count / total) for count in counts)
 
 
+def is_local(host: str | None) -> bool:
+    """Loopback, or no host at all (a Unix socket)."""
+    host = (host or "").strip("[]")
+    if not host or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
     """Every server not on this machine is reached over verified TLS.
     Messages name the setting, never the URL (it may hold a password)."""
@@ -284,17 +295,6 @@ def _validate_backend_tls(settings: Mapping[str, Any]) -> None:
             "set MEMCACHED_TLS=true (the servers must then offer TLS with a certificate for "
             "their host name, from a CA in the system store or in SSL_CERT_FILE)",
         )
-
-
-def is_local(host: str | None) -> bool:
-    """Loopback, or no host at all (a Unix socket)."""
-    host = (host or "").strip("[]")
-    if not host or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_tls(name: str, problem: str | None) -> None:
