@@ -85,8 +85,16 @@ servers=() wanted=$(project_servers "$dir" bench 3)
 while read -r _ setting; do [ -z "$setting" ] || servers+=("$setting"); done <<<"$wanted"
 # Production settings behind one TLS-terminating proxy, whose headers wrk
 # sends (Host, X-Forwarded-Proto), as in every generated deployment.
+# Mail, for a project that sends it: its own catcher (make mail) on loopback.
+mail_port=$(free_port) mail_dir=$work/mail mail_args=()
+if [ -f "$dir/tests/dev_mail.py" ]; then
+  (cd "$dir" && exec env APP_ENV=development MAIL_SERVER=127.0.0.1 MAIL_PORT="$mail_port" \
+    MAIL_CATCHER_DIR="$mail_dir" "$venv/bin/python" -m tests.dev_mail >"$work/mail.log" 2>&1) &
+  pids+=($!)
+  mail_args=(--mail-dir "$mail_dir")
+fi
 env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=1
-  "SECRET_KEY=$(random_hex)" "${servers[@]}" MAIL_SERVER=127.0.0.1 MAIL_TLS=none MAIL_FROM=bench@localhost
+  "SECRET_KEY=$(random_hex)" "${servers[@]}" MAIL_SERVER=127.0.0.1 "MAIL_PORT=$mail_port" MAIL_TLS=none MAIL_FROM=bench@localhost
   GUNICORN_WORKERS=2 GUNICORN_THREADS=4 LOG_LEVEL=warning)
 (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$answer_package" db upgrade >"$work/migrate.log" 2>&1) ||
   { cat "$work/migrate.log"; exit 1; }
@@ -108,7 +116,7 @@ wait_ok() {
 }
 wait_ok "http://127.0.0.1:$APP_PORT/healthz"
 wait_ok "http://127.0.0.1:$BASELINE_PORT/"
-cookie=$(python3 "$repo/scripts/lib/bench_app.py" login --base "http://127.0.0.1:$APP_PORT")
+cookie=$(python3 "$repo/scripts/lib/bench_app.py" login --base "http://127.0.0.1:$APP_PORT" "${mail_args[@]}")
 
 # name, port, path, what the request exercises (the baseline comes first).
 endpoints=(

@@ -296,7 +296,8 @@ PY
     *" redis "*) store=(--redis-scan "redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning -n 2 --scan --pattern '*:session:*'") ;;
     *" memcached "*) store=(--memcached "$MEMCACHED_SERVERS") ;;
   esac
-  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" "${store[@]}" || return 1
+  python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" "${store[@]}" \
+    ${mail_dir:+--mail-dir "$mail_dir"} || return 1
 
   if [ -n "$server" ]; then
     server_down "$server"

@@ -25,6 +25,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from caught_mail import mailed_link, token_of
+
 # The app runs behind a TLS-terminating proxy in production; these are the
 # headers that proxy adds (FORWARDED_PROXIES=1 makes the app believe them).
 PROXY_HEADERS = {"Host": "localhost", "X-Forwarded-Proto": "https"}
@@ -76,8 +78,17 @@ def login(args: argparse.Namespace) -> None:
     status, _, _ = browser.request(
         "POST", "/auth/register", {"csrf_token": token, "email": email, "password": password, "confirm": password}
     )
-    if status not in (302, 303):
-        sys.exit(f"registration answered {status}, want a redirect")
+    if status not in (200, 302, 303):
+        sys.exit(f"registration answered {status}, want 200 or a redirect")
+    if args.mail_dir:
+        # The address is confirmed through the mailed link before log-in.
+        link = mailed_link(args.mail_dir, email, "/auth/confirm")
+        token = browser.csrf_token(link)
+        status, _, _ = browser.request(
+            "POST", "/auth/confirm", {"csrf_token": token, "token": token_of(link), "password": password}
+        )
+        if status not in (302, 303):
+            sys.exit(f"confirming the address answered {status}, want a redirect")
     token = browser.csrf_token("/auth/login")
     status, location, _ = browser.request(
         "POST", "/auth/login", {"csrf_token": token, "email": email, "password": password}
@@ -284,6 +295,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     p = sub.add_parser("login")
     p.add_argument("--base", required=True)
+    p.add_argument("--mail-dir", help="where the project's mail catcher saves mail")
     p.set_defaults(run=login)
     p = sub.add_parser("startup")
     p.add_argument("--url", required=True)

@@ -77,6 +77,14 @@ try {
     await page.fill('input[name="confirm"]', password);
     await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
     step(`registered ${email}`);
+    if (process.env.MAIL_CATCHER_DIR) {
+      if (!(await page.content()).includes("Check your mail")) throw new Error("registration did not say to check the mail");
+      await page.goto(await mailedLink("/auth/confirm"));
+      await page.fill('input[name="password"]', password);
+      await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+      expectPath("/auth/login");
+      step("confirmed the address through the link in the mail the catcher caught");
+    }
     if (new URL(page.url()).pathname !== "/account") await logIn(page, password);
     expectPath("/account");
     step("logged in: on /account");
@@ -118,10 +126,11 @@ try {
     step(`screenshot of the public page: ${screenshot}`);
   }
 
-  // The reset link mailed to `email`, from the catcher's NNNN.txt files.
-  async function mailedLink() {
+  // The newest link to `path` mailed to `email`, from the catcher's NNNN.txt files.
+  async function mailedLink(path) {
     const folder = process.env.MAIL_CATCHER_DIR;
-    const pattern = /https?:\/\/\S+\/auth\/reset\/new\?token=[A-Za-z0-9._-]+/;
+    const escaped = path.replace(/[/.]/g, "\\$&");
+    const pattern = new RegExp(`https?://\\S+?${escaped}\\?token=[A-Za-z0-9._-]+`);
     for (let tries = 0; tries < 100; tries++) {
       let names = [];
       try {
@@ -134,7 +143,7 @@ try {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`no reset link for ${email} reached ${folder} in 10 s`);
+    throw new Error(`no ${path} link for ${email} reached ${folder} in 10 s`);
   }
 
   async function passwordReset() {
@@ -150,8 +159,8 @@ try {
     await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
     if (!(await there.content()).includes("Check your mail")) throw new Error("the reset form did not say to check the mail");
     step("asked for a reset link in a second browser");
-    const link = await mailedLink();
-    step("read the link in the mail the catcher caught");
+    const link = await mailedLink("/auth/reset/new");
+    step("read the reset link in the mail the catcher caught");
     await there.goto(link);
     await there.fill('input[name="password"]', newPassword);
     await there.fill('input[name="confirm"]', newPassword);

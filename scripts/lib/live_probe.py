@@ -24,6 +24,8 @@ import subprocess
 import sys
 from http.cookies import SimpleCookie
 
+from caught_mail import mailed_link, token_of
+
 FAILED: list[str] = []
 # Without a shared cache each gunicorn worker counts on its own (an accepted
 # risk the threat model states), so allow workers x limit attempts and more.
@@ -291,7 +293,9 @@ def session_writes(redis_scan: str | None, memcached: str | None) -> int | None:
     return None
 
 
-def probe_hardening(client: Client, login: str, redis_scan: str | None, memcached: str | None) -> None:
+def probe_hardening(
+    client: Client, login: str, redis_scan: str | None, memcached: str | None, mail_dir: str | None
+) -> None:
     """What issue 13's live attack found, re-checked over real HTTP."""
     # Chunked bodies have no Content-Length, so a pre-check reading only that
     # header let them through.
@@ -357,6 +361,16 @@ def probe_hardening(client: Client, login: str, redis_scan: str | None, memcache
             body=form.replace(" ", "+").encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
+        if mail_dir:
+            # The address is confirmed through the mailed link before log-in.
+            link = mailed_link(mail_dir, email, "/auth/confirm")
+            token = client.csrf_token(link)
+            client.request(
+                "POST",
+                "/auth/confirm",
+                body=f"csrf_token={token}&token={token_of(link)}&password={password}".replace(" ", "+").encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
         token = client.csrf_token("/auth/login")
         form = f"csrf_token={token}&email={email.replace('@', '%40')}&password={password}"
         status, headers, _ = client.request(
@@ -504,6 +518,7 @@ def main() -> int:
     parser.add_argument("--direct", metavar="HOST:PORT", help="gunicorn's address behind --proxy")
     parser.add_argument("--redis-scan", help="a shell command listing the app's session keys in Redis")
     parser.add_argument("--memcached", metavar="HOST:PORT", help="the app's memcached server")
+    parser.add_argument("--mail-dir", help="where the project's mail catcher saves mail (confirmation links)")
     args = parser.parse_args()
 
     client = Client(args.host, args.cafile)
@@ -520,7 +535,7 @@ def main() -> int:
         probe_cookies(Client(args.host, args.cafile), cookie_pages)
         probe_transport(client)
         probe_readiness_is_not_public(client)
-        probe_hardening(client, args.login, args.redis_scan, args.memcached)
+        probe_hardening(client, args.login, args.redis_scan, args.memcached, args.mail_dir)
     if FAILED:
         print(f"  {len(FAILED)} live check(s) failed")
         return 1

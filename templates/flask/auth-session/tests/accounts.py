@@ -7,9 +7,12 @@ PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "tulip anvil orbit seventeen"
 
 
-def register(client, csrf_token, email=EMAIL, password=PASSWORD, confirm=None):
+def register(client, csrf_token, email=EMAIL, password=PASSWORD, confirm=None, confirmed=True):
+    """Register through the form; ``confirmed`` then marks the address
+    confirmed in the database, as following the mailed link would (the tests
+    of that link follow it for real)."""
     token = csrf_token(client.get("/auth/register").get_data(as_text=True))
-    return client.post(
+    response = client.post(
         "/auth/register",
         data={
             "csrf_token": token,
@@ -18,6 +21,24 @@ def register(client, csrf_token, email=EMAIL, password=PASSWORD, confirm=None):
             "confirm": password if confirm is None else confirm,
         },
     )
+    if confirmed and response.status_code == 200:
+        mark_confirmed(client.application, email)
+    return response
+
+
+def mark_confirmed(app, email):
+    from sqlalchemy import func, select, update
+
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        users = db.metadata.tables["users"]
+        db.session.execute(
+            update(users)
+            .where(users.c.email == email.strip().lower(), users.c.email_verified_at.is_(None))
+            .values(email_verified_at=func.now())
+        )
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(users)) >= 1
 
 
 def log_in(client, csrf_token, email=EMAIL, password=PASSWORD, query=""):
@@ -39,12 +60,19 @@ def request_reset(client, csrf_token, email=EMAIL):
 
 def reset_link(mail_server, email="ada@example.com", count=1):
     """The path and query of the link in the newest of ``count`` reset mails to ``email``."""
-    mails = mail_server.wait_for(email, count)
-    match = re.search(
-        r"https://localhost(/auth/reset/new\?token=[A-Za-z0-9._-]+)", mails[-1].text()
-    )
-    assert match, "no reset link in the mail"
-    return match.group(1)
+    return mailed_link(mail_server, "/auth/reset/new", email, count)
+
+
+def confirmation_link(mail_server, email="ada@example.com", count=1):
+    return mailed_link(mail_server, "/auth/confirm", email, count)
+
+
+def mailed_link(mail_server, path, email, count):
+    """The path and query of the link to ``path`` in the newest of ``count``
+    mails to ``email`` that carry one."""
+    pattern = re.compile(r"https://localhost(" + re.escape(path) + r"\?token=[A-Za-z0-9._-]+)")
+    mails = mail_server.wait_for(email, count, having=pattern)
+    return pattern.search(mails[-1].text()).group(1)
 
 
 def choose_password(client, csrf_token, link, password=NEW_PASSWORD, confirm=None):

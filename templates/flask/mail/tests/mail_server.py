@@ -6,6 +6,7 @@ It keeps every message it receives."""
 from __future__ import annotations
 
 import email
+import re
 import socket
 import ssl
 import threading
@@ -70,14 +71,22 @@ def _free_port() -> int:
 
 class MailServer:
     """One SMTP server; ``implicit`` serves TLS from the first byte, else
-    STARTTLS (required); ``tls=False`` offers no TLS at all."""
+    STARTTLS (required); ``tls=False`` offers no TLS at all. Its certificate
+    names ``names``."""
 
-    def __init__(self, directory: Path, *, implicit: bool = False, tls: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        implicit: bool = False,
+        tls: bool = True,
+        names: tuple[str, ...] = ("127.0.0.1", "localhost"),
+    ) -> None:
         self.ca = trustme.CA()
         self.ca_file = directory / f"mail-ca-{id(self)}.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
+        self.ca.issue_cert(*names).configure_cert(server_context)
         self.mailbox = _Mailbox()
         self.port = _free_port()
         self.mode = "implicit" if implicit else "starttls" if tls else "none"
@@ -126,12 +135,23 @@ class MailServer:
         with self.mailbox.arrived:
             return list(self.mailbox.messages)
 
-    def wait_for(self, recipient: str, count: int = 1, timeout: float = 10) -> list[Received]:
-        """The first ``count`` messages to ``recipient``, waiting for them to arrive."""
+    def wait_for(
+        self,
+        recipient: str,
+        count: int = 1,
+        timeout: float = 10,
+        having: re.Pattern[str] | None = None,
+    ) -> list[Received]:
+        """The first ``count`` messages to ``recipient`` (whose text matches
+        ``having``, if given), waiting for them to arrive."""
         deadline = time.monotonic() + timeout
         with self.mailbox.arrived:
             while True:
-                found = [m for m in self.mailbox.messages if recipient in m.recipients]
+                found = [
+                    m
+                    for m in self.mailbox.messages
+                    if recipient in m.recipients and (having is None or having.search(m.text()))
+                ]
                 if len(found) >= count:
                     return found[:count]
                 left = deadline - time.monotonic()

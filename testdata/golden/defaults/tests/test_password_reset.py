@@ -3,11 +3,13 @@ verified certificate): what the link opens, for how long, how often, and
 what it ends."""
 
 import re
+import threading
 import time
 
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
+from demo import password_reset
 from demo.extensions import db
 from demo.models import User
 
@@ -43,7 +45,8 @@ def test_a_reset_link_sets_a_new_password_and_ends_every_session(app, csrf_token
     fresh = app.test_client()
     assert log_in(fresh, csrf_token, password=NEW_PASSWORD).status_code == 302
     assert fresh.get("/account").status_code == 200
-    notice = mail_server.wait_for("ada@example.com", 2)[1]
+    # After the confirmation link from registration and the reset link.
+    notice = mail_server.wait_for("ada@example.com", 3)[2]
     assert notice.message["Subject"] == "Your password was changed"
     assert "token=" not in notice.text()
 
@@ -56,14 +59,15 @@ def test_the_reset_form_answers_the_same_for_known_and_unknown_addresses(
     unknown = request_reset(app.test_client(), csrf_token, email=UNKNOWN)
     assert known.status_code == unknown.status_code == 200
     assert known.get_data() == unknown.get_data()
-    assert [m.recipients for m in mail_server.settle()] == [["ada@example.com"]]
+    resets = [m for m in mail_server.settle() if m.message["Subject"] == "Reset your password"]
+    assert [m.recipients for m in resets] == [["ada@example.com"]]
 
 
 def test_the_reset_mail_holds_one_link_in_text_and_html(app, csrf_token, mail_server):
     register(app.test_client(), csrf_token)
     request_reset(app.test_client(), csrf_token)
     link = reset_link(mail_server)
-    mail = mail_server.received()[0]
+    mail = next(m for m in mail_server.received() if "/auth/reset/new" in m.text())
     assert mail.sender == mail.message["From"] == "noreply@example.com"
     html = mail.html()
     assert html.count("href=") == 1
@@ -119,6 +123,47 @@ def test_using_one_link_voids_the_others(app, csrf_token, mail_server):
     assert app.test_client().get(first).status_code == 400
 
 
+def test_two_uses_of_one_link_at_once_change_the_password_once(
+    make_app, csrf_token, mail_server, monkeypatch
+):
+    app = make_app(migrated=True, PASSWORD_HASHING_WAIT_SECONDS=10)
+    register(app.test_client(), csrf_token)
+    request_reset(app.test_client(), csrf_token)
+    link = reset_link(mail_server)
+    passwords = ("the first new password", "the second new password")
+    forms = []
+    for password in passwords:
+        client = app.test_client()
+        page = client.get(link).get_data(as_text=True)
+        token = re.search(r'name="token"[^>]*value="([^"]+)"', page).group(1)
+        data = {"csrf_token": csrf_token(page), "token": token}
+        forms.append((client, {**data, "password": password, "confirm": password}))
+    # Both requests have checked the link before either stores its password.
+    both_checked = threading.Barrier(2, timeout=10)
+    real_hash = password_reset.hash_password
+
+    def hash_once_both_checked(password):
+        both_checked.wait()
+        return real_hash(password)
+
+    monkeypatch.setattr(password_reset, "hash_password", hash_once_both_checked)
+    statuses = {}
+
+    def submit(client, data):
+        statuses[data["password"]] = client.post("/auth/reset/new", data=data).status_code
+
+    threads = [threading.Thread(target=submit, args=form) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses.values()) == [302, 400]
+    winner = next(p for p, status in statuses.items() if status == 302)
+    loser = next(p for p in passwords if p != winner)
+    assert log_in(app.test_client(), csrf_token, password=winner).status_code == 302
+    assert log_in(app.test_client(), csrf_token, password=loser).status_code == 401
+
+
 def test_a_forged_or_altered_link_opens_nothing(app, csrf_token, mail_server):
     register(app.test_client(), csrf_token)
     request_reset(app.test_client(), csrf_token)
@@ -130,13 +175,15 @@ def test_a_forged_or_altered_link_opens_nothing(app, csrf_token, mail_server):
 
 
 def test_reset_mails_are_limited_per_account_without_telling(make_app, csrf_token, mail_server):
-    app = make_app(migrated=True, RESET_MAIL_RATE_LIMIT="2 per hour")
+    # The confirmation mail from registration counts too: two resets are left.
+    app = make_app(migrated=True, ACCOUNT_MAIL_RATE_LIMIT="3 per hour")
     register(app.test_client(), csrf_token)
     # Each request from its own client address: only the account's limit applies.
     answers = [request_reset(app.test_client(), csrf_token) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].get_data() == answers[2].get_data()
-    assert len(mail_server.settle()) == 2
+    subjects = [m.message["Subject"] for m in mail_server.settle()]
+    assert subjects.count("Reset your password") == 2
 
 
 def test_reset_requests_are_limited_per_client(make_app, csrf_token, mail_server):
@@ -165,7 +212,7 @@ def test_reset_events_are_logged_without_the_link_or_the_address(
     request_reset(app.test_client(), csrf_token, email=UNKNOWN)
     link = reset_link(mail_server)
     choose_password(app.test_client(), csrf_token, link)
-    mail_server.wait_for("ada@example.com", 2)
+    mail_server.wait_for("ada@example.com", 3)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if sum(getattr(r, "event", None) == "mail_sent" for r in caplog.records) >= 2:

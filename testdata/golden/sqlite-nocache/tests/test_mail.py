@@ -8,7 +8,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from ledger_api.config import ConfigError, load_settings, validate_settings
+from ledger_api.config import (
+    ConfigError,
+    load_settings,
+    validate_settings,
+)
 from ledger_api.mail import deliver, masked
 
 from .mail_server import MailServer
@@ -46,6 +50,14 @@ def test_a_certificate_from_an_unknown_ca_is_refused(mail_server, tmp_path):
         with pytest.raises(ssl.SSLCertVerificationError):
             deliver(settings, message())
         assert impostor.received() == []
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_a_certificate_for_another_host_name_is_refused(tmp_path, implicit):
+    with MailServer(tmp_path, implicit=implicit, names=("mail.example.com",)).running() as server:
+        with pytest.raises(ssl.SSLCertVerificationError, match="match"):
+            deliver(settings_for(server), message())
+        assert server.received() == []
 
 
 def test_a_server_without_starttls_gets_nothing(tmp_path):

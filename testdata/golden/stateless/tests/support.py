@@ -29,6 +29,9 @@ class BrowserLikeClient(FlaskClient):
         self.environ_base["REMOTE_ADDR"] = "127." + ".".join(str(b) for b in octets)
 
     def open(self, *args, **kwargs):
+        # Read each response whole and close it, as a server does, so work
+        # the app leaves for after the response (mail) runs.
+        kwargs.setdefault("buffered", True)
         if args and isinstance(args[0], str):
             kwargs.setdefault("base_url", BASE_URL)
             headers = dict(kwargs.pop("headers", None) or {})

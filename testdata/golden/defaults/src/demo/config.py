@@ -203,8 +203,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             ).strip(),
             # How long a password reset link works.
             "PASSWORD_RESET_MINUTES": _int(environ, "PASSWORD_RESET_MINUTES", 30),
-            # Reset mails one account can be sent, whoever asks.
-            "RESET_MAIL_RATE_LIMIT": environ.get("RESET_MAIL_RATE_LIMIT", "3 per hour"),
+            # How long an address confirmation link works, and how long an
+            # account may stay unconfirmed before flask users purge-unconfirmed
+            # deletes it.
+            "EMAIL_VERIFICATION_HOURS": _int(environ, "EMAIL_VERIFICATION_HOURS", 24),
+            "UNCONFIRMED_ACCOUNT_DAYS": _int(environ, "UNCONFIRMED_ACCOUNT_DAYS", 7),
+            # Mails one address can be sent (reset and confirmation links,
+            # notices), whoever asks.
+            "ACCOUNT_MAIL_RATE_LIMIT": environ.get("ACCOUNT_MAIL_RATE_LIMIT", "5 per hour"),
         }
     )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -331,10 +337,9 @@ def _validate_mail(settings: Mapping[str, Any]) -> None:
         )
     if settings["MAIL_CA_FILE"] and not Path(settings["MAIL_CA_FILE"]).is_file():
         raise ConfigError(f"MAIL_CA_FILE names no file: {settings['MAIL_CA_FILE']!r}")
-    if settings["PASSWORD_RESET_MINUTES"] < 1:
-        raise ConfigError(
-            f"PASSWORD_RESET_MINUTES must be at least 1; got {settings['PASSWORD_RESET_MINUTES']}"
-        )
+    for name in ("PASSWORD_RESET_MINUTES", "EMAIL_VERIFICATION_HOURS", "UNCONFIRMED_ACCOUNT_DAYS"):
+        if settings[name] < 1:
+            raise ConfigError(f"{name} must be at least 1; got {settings[name]}")
 
 
 def _validate_backend_tls(settings: Mapping[str, Any]) -> None:

@@ -30,6 +30,9 @@ class User(UserMixin, db.Model):
     # Part of the session's user id (get_id); a new one ends every session.
     auth_key: Mapped[str] = mapped_column(String(64), default=new_auth_key)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set when the owner of the address followed the confirmation link (or a
+    # reset link); until then the account cannot log in.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_key}"

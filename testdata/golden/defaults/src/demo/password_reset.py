@@ -1,40 +1,34 @@
-"""Password reset by a mailed link.
+"""Password reset by a mailed link (account_links.py).
 
 The request form answers the same for every address, known or not, and the
 mail leaves after the response (mail.py), so neither the page nor its timing
 tells whether an account exists. Requests are limited per client address
-(LOGIN_RATE_LIMIT) and per account (RESET_MAIL_RATE_LIMIT: past it, no more
-mail, and still the same answer).
-
-A link carries the account id and a fingerprint of the account's password
-hash and email, signed with SECRET_KEY (HMAC-SHA256) and stamped with its
-time: it expires after PASSWORD_RESET_MINUTES, and any change of password
-(this reset included) or email voids every link sent before. It travels in
-the query string, which the access logs leave out.
+(LOGIN_RATE_LIMIT) and mail per address (ACCOUNT_MAIL_RATE_LIMIT). The link
+expires after PASSWORD_RESET_MINUTES and dies with any change of the password
+or the email. Using it ends every session of the account and confirms the
+address (the mail reached its owner).
 """
 
 from __future__ import annotations
 
-import hashlib
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from itsdangerous import BadData
-from limits import parse
 from sqlalchemy import select, update
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from .account_links import account_for, mail_allowed, make_token
 from .auth import MAX_PASSWORD_LENGTH, login_rate_limit, long_enough, normalize_email
 from .extensions import db, limiter
 from .mail import send_mail
 from .models import User, new_auth_key
 from .passwords import hash_password
-from .security import Sha256TimedSerializer
 
 bp = Blueprint("password_reset", __name__, url_prefix="/auth/reset")
 
-SALT = "password-reset"
+PURPOSE = "password-reset"
 
 
 class ResetRequestForm(FlaskForm):
@@ -52,62 +46,23 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-def _serializer() -> Sha256TimedSerializer:
-    config = current_app.config
-    # Signed with SECRET_KEY; links made under a previous key still open
-    # while it is listed in SECRET_KEY_FALLBACKS (the last key signs).
-    return Sha256TimedSerializer([*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]], salt=SALT)
-
-
-def fingerprint(user: User) -> str:
-    """Changes whenever the password hash or the email does."""
-    material = f"{user.password_hash}\0{user.email}".encode()
-    return hashlib.sha256(material).hexdigest()[:32]
-
-
-def make_token(user: User) -> str:
-    return _serializer().dumps([user.id, fingerprint(user)])
-
-
-def account_for(token: str) -> User | None:
-    """The account a link is for, if it is genuine, recent and still current."""
-    max_age = current_app.config["PASSWORD_RESET_MINUTES"] * 60
-    try:
-        user_id, mark = _serializer().loads(token, max_age=max_age)
-    except (BadData, TypeError, ValueError):
-        return None
-    if not isinstance(user_id, int) or not isinstance(mark, str):
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or fingerprint(user) != mark:
-        return None
-    return user
-
-
-def _mail_allowed(email: str) -> bool:
-    """One hit on this account's reset-mail limit; False once it is spent.
-    The key is a digest, so the counters' store holds no address."""
-    config = current_app.config
-    if not config["RATELIMIT_ENABLED"]:
-        return True
-    key = hashlib.sha256(email.encode()).hexdigest()
-    limit = parse(config["RESET_MAIL_RATE_LIMIT"])
-    return limiter.limiter.hit(limit, config["RATELIMIT_KEY_PREFIX"], "reset-mail", key)
-
-
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def request_link():
     form = ResetRequestForm()
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
+        # Counted for every address, known or not: the same work either way.
+        allowed = mail_allowed(email)
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and _mail_allowed(user.email):
+        if user is not None and allowed:
             send_mail(
                 user.email,
                 "Reset your password",
                 "password_reset",
-                link=url_for("password_reset.choose", token=make_token(user), _external=True),
+                link=url_for(
+                    "password_reset.choose", token=make_token(PURPOSE, user), _external=True
+                ),
                 minutes=current_app.config["PASSWORD_RESET_MINUTES"],
             )
             current_app.logger.info(
@@ -134,7 +89,7 @@ def choose():
     form = NewPasswordForm()
     if request.method == "GET":
         form.token.data = request.args.get("token", "")
-    user = account_for(form.token.data or "")
+    user = account_for(PURPOSE, form.token.data or "")
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
     if not form.validate_on_submit():
@@ -146,7 +101,11 @@ def choose():
     changed = db.session.execute(
         update(User)
         .where(User.id == user.id, User.password_hash == old_hash)
-        .values(password_hash=new_hash, auth_key=new_auth_key())
+        .values(
+            password_hash=new_hash,
+            auth_key=new_auth_key(),
+            email_verified_at=user.email_verified_at or datetime.now(UTC),
+        )
     ).rowcount
     db.session.commit()
     if changed != 1:

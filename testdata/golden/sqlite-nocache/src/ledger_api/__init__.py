@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     account_security,
+    address_confirmation,
     auth,
     config,
     errors,
@@ -20,6 +21,7 @@ from . import (
     main,
     password_reset,
     security,
+    users_cli,
 )
 
 
@@ -54,6 +56,8 @@ def create_app(
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(password_reset.bp)
+    app.register_blueprint(address_confirmation.bp)
     app.register_blueprint(account_security.bp)
+    app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)
     return app

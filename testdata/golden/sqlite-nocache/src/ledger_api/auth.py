@@ -1,4 +1,10 @@
-"""Registration, log-in and log-out."""
+"""Registration, log-in and log-out.
+
+Registration answers the same for a new address and a taken one, with the
+same work (a password hash) either way: a new address gets a confirmation
+link, a taken one a notice that someone tried to register with it. An
+account logs in once its address is confirmed (address_confirmation.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from .account_links import mail_allowed, make_token
 from .extensions import db, limiter, login_manager
+from .mail import send_mail
 from .models import User
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .sessions import end_session, renew_session, safe_next
@@ -20,6 +28,11 @@ from .sessions import end_session, renew_session, safe_next
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 MAX_PASSWORD_LENGTH = 128
+# The one answer to a refused log-in, whatever the reason.
+LOGIN_FAILED = (
+    "Invalid email or password, or an address not confirmed yet "
+    "(if so, we have mailed you the link again)."
+)
 
 
 def login_rate_limit() -> str:
@@ -78,22 +91,58 @@ def register():
         return redirect(url_for("main.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = User(
-            email=normalize_email(form.email.data), password_hash=hash_password(form.password.data)
-        )
+        email = normalize_email(form.email.data)
+        # Hashed and counted for every address, new or taken: the same work either way.
+        password_hash = hash_password(form.password.data)
+        allowed = mail_allowed(email)
+        user = User(email=email, password_hash=password_hash)
         db.session.add(user)
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            form.email.errors.append("An account with this email cannot be created.")
+            _tell_the_owner(email, allowed)
         else:
             current_app.logger.info(
-                "account registered", extra={"event": "register", "user_id": user.id}
+                "account registered; confirmation link sent",
+                extra={"event": "register", "user_id": user.id},
             )
-            flash("Your account is ready. Please log in.", "info")
-            return redirect(url_for("auth.login"))
+            if allowed:
+                send_confirmation(user)
+        return render_template("auth/register_sent.html", email=email)
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+def send_confirmation(user: User) -> None:
+    send_mail(
+        user.email,
+        "Confirm your email address",
+        "confirm_address",
+        link=url_for(
+            "address_confirmation.confirm",
+            token=make_token("address-confirmation", user),
+            _external=True,
+        ),
+        hours=current_app.config["EMAIL_VERIFICATION_HOURS"],
+    )
+
+
+def _tell_the_owner(email: str, allowed: bool) -> None:
+    """Someone registered with an address that has an account: tell its owner,
+    not the one who asked."""
+    owner = db.session.scalar(select(User).where(User.email == email))
+    current_app.logger.info(
+        "registration with a taken address; its owner is told",
+        extra={"event": "register_taken", "user_id": owner.id if owner else None},
+    )
+    if owner is not None and allowed:
+        send_mail(
+            owner.email,
+            "Someone tried to register with your address",
+            "registration_attempt",
+            login_link=url_for("auth.login", _external=True),
+            reset_link=url_for("password_reset.request_link", _external=True),
+        )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -107,7 +156,22 @@ def login():
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             spend_verification_time(form.password.data)
-        elif verify_password(user.password_hash, form.password.data):
+            current_app.logger.warning("log-in failed", extra={"event": "login_failed"})
+        elif not verify_password(user.password_hash, form.password.data):
+            current_app.logger.warning(
+                "log-in failed", extra={"event": "login_failed", "user_id": user.id}
+            )
+        elif user.email_verified_at is None:
+            # Refused like a wrong password: whoever registered a free address
+            # with a password of their choosing must not learn here that it
+            # was free. Its owner gets the confirmation link again.
+            current_app.logger.info(
+                "log-in refused: address not confirmed",
+                extra={"event": "login_unconfirmed", "user_id": user.id},
+            )
+            if mail_allowed(user.email):
+                send_confirmation(user)
+        else:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
                 db.session.commit()
@@ -115,8 +179,7 @@ def login():
             login_user(user)
             current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
             return redirect(safe_next(request.args.get("next")) or url_for("main.account"))
-        current_app.logger.warning("log-in failed", extra={"event": "login_failed"})
-        flash("Invalid email or password.", "error")
+        flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 

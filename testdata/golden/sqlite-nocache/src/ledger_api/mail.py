@@ -4,12 +4,13 @@ Production sends only over TLS with a verified certificate (MAIL_TLS=starttls
 or implicit); plain SMTP goes to a loopback host only: a relay on this host
 or, in development, the mail catcher `make mail` runs (config.py checks).
 
-A mail leaves through one sender thread per process, after the response is
-written: a request that sends mail and one that does not take the same time
-(no account enumeration by timing), and a slow mail server never holds a
-worker. The queue is bounded; past it a mail is dropped and logged rather
-than queued without end. A mail still queued when the process stops is lost:
-each one is a link the user can ask for again.
+A mail is handed to this process's sender thread once the response has been
+sent (the WSGI close), and the thread renders and sends it: a request that
+sends mail and one that does not do the same work before they answer (no
+account enumeration by timing), and a slow mail server never holds a worker.
+The queue is bounded; past it a mail is dropped and logged rather than queued
+without end. A mail still queued when the process stops is lost: each one is
+a link the user can ask for again.
 """
 
 from __future__ import annotations
@@ -20,11 +21,19 @@ import smtplib
 import ssl
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    has_request_context,
+    render_template,
+)
 
 OUTBOX_SIZE = 100
 SMTP_TIMEOUT_SECONDS = 10
@@ -39,17 +48,40 @@ def masked(email: str) -> str:
 
 
 def send_mail(to: str, subject: str, template: str, **context: Any) -> None:
-    """Queue a mail made from templates/mail/TEMPLATE.txt and .html (the HTML
-    one autoescaped, as every .html template is)."""
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].rpartition("@")[2])
-    message.set_content(render_template(f"mail/{template}.txt", **context))
-    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
-    _outbox(current_app._get_current_object()).put(message, template)
+    """Send a mail made from templates/mail/TEMPLATE.txt and .html (the HTML
+    one autoescaped, as every .html template is), after the response."""
+    outbox = _outbox(current_app._get_current_object())
+    mail = Mail(to, subject, template, context)
+    if not has_request_context():
+        outbox.put(mail)
+        return
+
+    @after_this_request
+    def send_once_answered(response: Response) -> Response:
+        response.call_on_close(lambda: outbox.put(mail))
+        return response
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    template: str
+    context: dict[str, Any]
+
+    def render(self, app: Flask) -> EmailMessage:
+        sender = app.config["MAIL_FROM"]
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = self.to
+        message["Subject"] = self.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
+        with app.app_context():
+            message.set_content(render_template(f"mail/{self.template}.txt", **self.context))
+            html = render_template(f"mail/{self.template}.html", **self.context)
+        message.add_alternative(html, subtype="html")
+        return message
 
 
 def deliver(settings: Mapping[str, Any], message: EmailMessage) -> None:
@@ -75,24 +107,21 @@ class Outbox:
     """A bounded queue and the thread that empties it, for one app."""
 
     def __init__(self, app: Flask) -> None:
-        self.settings = dict(app.config)
-        self.logger = app.logger
-        self.queue: queue.Queue[tuple[EmailMessage, str]] = queue.Queue(OUTBOX_SIZE)
+        self.app = app
+        self.queue: queue.Queue[Mail] = queue.Queue(OUTBOX_SIZE)
         self.thread: threading.Thread | None = None
         self.started = threading.Lock()
 
-    def put(self, message: EmailMessage, kind: str) -> None:
+    def put(self, mail: Mail) -> None:
         with self.started:
             # Started on first use, so each gunicorn worker gets its own after the fork.
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
                 self.thread.start()
         try:
-            self.queue.put_nowait((message, kind))
+            self.queue.put_nowait(mail)
         except queue.Full:
-            self._log(
-                logging.ERROR, "mail dropped: the outbox is full", "mail_dropped", message, kind
-            )
+            self._log(logging.ERROR, "mail dropped: the outbox is full", "mail_dropped", mail)
 
     def wait_until_sent(self) -> None:
         """Block until every queued mail has been delivered or given up."""
@@ -100,36 +129,32 @@ class Outbox:
 
     def _run(self) -> None:
         while True:
-            message, kind = self.queue.get()
+            mail = self.queue.get()
             try:
-                deliver(self.settings, message)
-            except OSError as error:  # smtplib's and ssl's errors included
+                deliver(self.app.config, mail.render(self.app))
+            except Exception as error:  # the thread must outlive any one mail
                 self._log(
-                    logging.ERROR,
-                    f"mail not delivered: {_reason(error)}",
-                    "mail_failed",
-                    message,
-                    kind,
+                    logging.ERROR, f"mail not delivered: {_reason(error)}", "mail_failed", mail
                 )
             else:
-                self._log(logging.INFO, "mail sent", "mail_sent", message, kind)
+                self._log(logging.INFO, "mail sent", "mail_sent", mail)
             finally:
                 self.queue.task_done()
 
-    def _log(self, level: int, text: str, event: str, message: EmailMessage, kind: str) -> None:
-        self.logger.log(
-            level, text, extra={"event": event, "mail": kind, "to": masked(str(message["To"]))}
+    def _log(self, level: int, text: str, event: str, mail: Mail) -> None:
+        self.app.logger.log(
+            level, text, extra={"event": event, "mail": mail.template, "to": masked(mail.to)}
         )
 
 
-def _reason(error: OSError) -> str:
+def _reason(error: Exception) -> str:
     """Why a delivery failed, without the server's text, which may quote the
     recipient's address or the message."""
     if isinstance(error, smtplib.SMTPResponseException):
         return f"{type(error).__name__} (SMTP {error.smtp_code})"
-    if isinstance(error, smtplib.SMTPException):
-        return type(error).__name__
-    return f"{type(error).__name__}: {error}"
+    if isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException):
+        return f"{type(error).__name__}: {error}"  # a connection or certificate problem
+    return type(error).__name__
 
 
 def _outbox(app: Flask) -> Outbox:

@@ -1,0 +1,87 @@
+"""Links mailed to an account's address: password reset and address
+confirmation.
+
+A link carries the account id and a fingerprint of what the link is about,
+signed with SECRET_KEY (HMAC-SHA256, a salt per purpose) and stamped with its
+time. It opens nothing once it is older than its lifetime, or once the
+fingerprint changed: a reset link dies with any change of the password or
+the email, a confirmation link once the address is confirmed or changed. It
+travels in the query string, which the access logs leave out.
+
+Mail to one address is limited whoever asks (ACCOUNT_MAIL_RATE_LIMIT): past
+the limit no more mail goes out, and the pages answer as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import current_app
+from itsdangerous import BadData
+from limits import parse
+
+from .extensions import db, limiter
+from .models import User
+from .security import Sha256TimedSerializer
+
+
+def _reset_mark(user: User) -> str:
+    return f"{user.password_hash}\0{user.email}"
+
+
+def _confirmation_mark(user: User) -> str:
+    return f"{user.email}\0{user.email_verified_at is not None}"
+
+
+# purpose: (what the fingerprint covers, the setting that gives the lifetime in minutes)
+PURPOSES: dict[str, tuple[Callable[[User], str], Callable[[], int]]] = {
+    "password-reset": (_reset_mark, lambda: current_app.config["PASSWORD_RESET_MINUTES"]),
+    "address-confirmation": (
+        _confirmation_mark,
+        lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60,
+    ),
+}
+
+
+def _serializer(purpose: str) -> Sha256TimedSerializer:
+    config = current_app.config
+    # Links made under a previous key still open while it is listed in
+    # SECRET_KEY_FALLBACKS (the last key signs).
+    keys = [*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]]
+    return Sha256TimedSerializer(keys, salt=purpose)
+
+
+def fingerprint(purpose: str, user: User) -> str:
+    mark, _ = PURPOSES[purpose]
+    return hashlib.sha256(mark(user).encode()).hexdigest()[:32]
+
+
+def make_token(purpose: str, user: User) -> str:
+    return _serializer(purpose).dumps([user.id, fingerprint(purpose, user)])
+
+
+def account_for(purpose: str, token: str) -> User | None:
+    """The account a link is for, if it is genuine, recent and still current."""
+    _, minutes = PURPOSES[purpose]
+    try:
+        user_id, mark = _serializer(purpose).loads(token, max_age=minutes() * 60)
+    except (BadData, TypeError, ValueError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(mark, str):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or fingerprint(purpose, user) != mark:
+        return None
+    return user
+
+
+def mail_allowed(email: str) -> bool:
+    """One hit on this address's mail limit; False once it is spent. The key
+    is a digest, so the counters' store holds no address."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return True
+    key = hashlib.sha256(email.encode()).hexdigest()
+    limit = parse(config["ACCOUNT_MAIL_RATE_LIMIT"])
+    return limiter.limiter.hit(limit, config["RATELIMIT_KEY_PREFIX"], "account-mail", key)
