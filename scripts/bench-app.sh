@@ -88,9 +88,7 @@ while read -r _ setting; do [ -z "$setting" ] || servers+=("$setting"); done <<<
 # Mail, for a project that sends it: its own catcher (make mail) on loopback.
 mail_port=$(free_port) mail_dir=$work/mail mail_args=()
 if [ -f "$dir/tests/dev_mail.py" ]; then
-  (cd "$dir" && exec env APP_ENV=development MAIL_SERVER=127.0.0.1 MAIL_PORT="$mail_port" \
-    MAIL_CATCHER_DIR="$mail_dir" "$venv/bin/python" -m tests.dev_mail >"$work/mail.log" 2>&1) &
-  pids+=($!)
+  start_mail_catcher "$dir" "$venv/bin/python" "$mail_port" "$mail_dir" "$work/mail.log"
   mail_args=(--mail-dir "$mail_dir")
 fi
 env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=1

@@ -267,11 +267,10 @@ PY
   if [ -f "$dir/tests/dev_mail.py" ]; then
     local mail_port; mail_port=$(free_port)
     mail_dir=$work/$name-mail
-    (cd "$dir" && exec env APP_ENV=development MAIL_SERVER=127.0.0.1 MAIL_PORT="$mail_port" \
-      MAIL_CATCHER_DIR="$mail_dir" "$venv/bin/python" -m tests.dev_mail >"$work/$name-mail.log" 2>&1) &
-    app_pids+=($!); pids+=($!)
-    for _ in $(seq 50); do grep -q "Catching mail" "$work/$name-mail.log" 2>/dev/null && break; sleep 0.2; done
-    grep -q "Catching mail" "$work/$name-mail.log" || { cat "$work/$name-mail.log"; echo "  FAIL the mail catcher did not start"; return 1; }
+    local started=0
+    start_mail_catcher "$dir" "$venv/bin/python" "$mail_port" "$mail_dir" "$work/$name-mail.log" || started=$?
+    app_pids+=("$MAIL_CATCHER_PID")
+    [ "$started" = 0 ] || return 1
     env+=(MAIL_SERVER=127.0.0.1 "MAIL_PORT=$mail_port" MAIL_TLS=none MAIL_FROM=noreply@localhost)
   fi
 

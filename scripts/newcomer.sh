@@ -125,9 +125,7 @@ follow_readme() { # follow_readme AUTH
         echo "  ok   ${line%%#*}(serving on $base)" ;;
       "make mail"*)
         start_line "$dir" "$work/$name-mail.log" "$line"
-        local waited
-        for waited in $(seq 50); do grep -q "Catching mail" "$work/$name-mail.log" 2>/dev/null && break; sleep 0.2; done
-        grep -q "Catching mail" "$work/$name-mail.log" || { cat "$work/$name-mail.log"; echo "  FAIL $line did not start"; return 1; }
+        wait_for_text "$work/$name-mail.log" "Catching mail" || { cat "$work/$name-mail.log"; echo "  FAIL $line did not start"; return 1; }
         echo "  ok   ${line%%#*}(catching mail in src/instance/mail)" ;;
       "make idp"*)
         local issuer

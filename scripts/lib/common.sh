@@ -58,3 +58,23 @@ for port in random.sample(range(20000, 32000), 200):
 else:
     raise SystemExit("no free port in 20000-32000")'
 }
+
+# wait_for_text LOG TEXT: wait (at most 10 s) until LOG holds TEXT.
+wait_for_text() {
+  local _
+  for _ in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done
+  grep -q "$2" "$1" 2>/dev/null
+}
+
+# start_mail_catcher DIR PYTHON PORT FOLDER LOG: the generated project in DIR's
+# own mail catcher (tests/dev_mail.py, what make mail runs), in the
+# background on 127.0.0.1:PORT, saving mail in FOLDER and logging to LOG. Its
+# pid goes into the caller's pids array (and MAIL_CATCHER_PID); returns once
+# it listens, or fails with its log.
+start_mail_catcher() {
+  (cd "$1" && exec env APP_ENV=development MAIL_SERVER=127.0.0.1 MAIL_PORT="$3" \
+    MAIL_CATCHER_DIR="$4" "$2" -m tests.dev_mail >"$5" 2>&1) &
+  MAIL_CATCHER_PID=$!
+  pids+=("$MAIL_CATCHER_PID")
+  wait_for_text "$5" "Catching mail" || { cat "$5"; echo "  FAIL the mail catcher did not start"; return 1; }
+}

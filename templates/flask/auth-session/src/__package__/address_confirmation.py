@@ -17,14 +17,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select, update
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from .account_links import account_for, mail_allowed
-from .auth import MAX_PASSWORD_LENGTH, login_rate_limit, normalize_email, send_confirmation
+from .account_links import LinkForm, linked_account, mail_allowed
+from .auth import (
+    MAX_PASSWORD_LENGTH,
+    AddressForm,
+    login_rate_limit,
+    normalize_email,
+    send_confirmation,
+)
 from .extensions import db, limiter
 from .models import User
 from .passwords import verify_password
@@ -34,24 +39,17 @@ bp = Blueprint("address_confirmation", __name__, url_prefix="/auth/confirm")
 PURPOSE = "address-confirmation"
 
 
-class ConfirmForm(FlaskForm):
-    token = HiddenField(validators=[DataRequired(), Length(max=512)])
+class ConfirmForm(LinkForm):
     password = PasswordField(
         "Your password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
-
-
-class ResendForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
 
 
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def confirm():
     form = ConfirmForm()
-    if request.method == "GET":
-        form.token.data = request.args.get("token", "")
-    user = account_for(PURPOSE, form.token.data or "")
+    user = linked_account(PURPOSE, form)
     if user is None:
         return render_template("auth/confirm_invalid.html"), 400
     if not form.validate_on_submit():
@@ -83,7 +81,7 @@ def confirm():
 @bp.route("/again", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def resend():
-    form = ResendForm()
+    form = AddressForm()
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
         allowed = mail_allowed(email)

@@ -63,6 +63,24 @@ class RegisterForm(FlaskForm):
     )
 
 
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (reset and change build on it)."""
+
+    password = PasswordField(
+        "New password", validators=[DataRequired(), long_enough, Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+
+
+class AddressForm(FlaskForm):
+    """Just an address: where to send a reset or confirmation link."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select, update
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
 
-from .account_links import account_for, mail_allowed, make_token
-from .auth import MAX_PASSWORD_LENGTH, login_rate_limit, long_enough, normalize_email
+from .account_links import LinkForm, linked_account, mail_allowed, make_token
+from .auth import AddressForm, NewPasswordForm, login_rate_limit, normalize_email
 from .extensions import db, limiter
 from .mail import send_mail
 from .models import User, new_auth_key
@@ -31,25 +28,14 @@ bp = Blueprint("password_reset", __name__, url_prefix="/auth/reset")
 PURPOSE = "password-reset"
 
 
-class ResetRequestForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-
-
-class NewPasswordForm(FlaskForm):
-    token = HiddenField(validators=[DataRequired(), Length(max=512)])
-    password = PasswordField(
-        "New password", validators=[DataRequired(), long_enough, Length(max=MAX_PASSWORD_LENGTH)]
-    )
-    confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
-    )
+class ResetForm(LinkForm, NewPasswordForm):
+    """The new password, on the page the reset link opens."""
 
 
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def request_link():
-    form = ResetRequestForm()
+    form = AddressForm()
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
         # Counted for every address, known or not: the same work either way.
@@ -86,10 +72,8 @@ def request_link():
 @bp.route("/new", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 def choose():
-    form = NewPasswordForm()
-    if request.method == "GET":
-        form.token.data = request.args.get("token", "")
-    user = account_for(PURPOSE, form.token.data or "")
+    form = ResetForm()
+    user = linked_account(PURPOSE, form)
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
     if not form.validate_on_submit():

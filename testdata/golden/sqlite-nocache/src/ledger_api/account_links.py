@@ -17,9 +17,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, request
+from flask_wtf import FlaskForm
 from itsdangerous import BadData
 from limits import parse
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter
 from .models import User
@@ -74,6 +77,20 @@ def account_for(purpose: str, token: str) -> User | None:
     if user is None or fingerprint(purpose, user) != mark:
         return None
     return user
+
+
+class LinkForm(FlaskForm):
+    """The form on a page a mailed link opens: the link's token rides along."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=512)])
+
+
+def linked_account(purpose: str, form: LinkForm) -> User | None:
+    """The account of the link that opened the page (GET) or whose token the
+    form brings back (POST), if the link still works."""
+    if request.method == "GET":
+        form.token.data = request.args.get("token", "")
+    return account_for(purpose, form.token.data or "")
 
 
 def mail_allowed(email: str) -> bool:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
-from .auth import MAX_PASSWORD_LENGTH, login_rate_limit, long_enough
+from .auth import MAX_PASSWORD_LENGTH, NewPasswordForm, login_rate_limit
 from .extensions import db, limiter
 from .mail import send_mail
 from .passwords import hash_password, verify_password
@@ -23,16 +22,9 @@ from .sessions import end_session, renew_session
 bp = Blueprint("account_security", __name__, url_prefix="/account")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
-    )
-    password = PasswordField(
-        "New password", validators=[DataRequired(), long_enough, Length(max=MAX_PASSWORD_LENGTH)]
-    )
-    confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
 
 
