@@ -1,7 +1,7 @@
 """Static checks of one generated project, for scripts/matrix.sh.
 
 Fails (exit 1, one line per problem) on a leftover template delimiter in
-any file, and on any YAML, TOML or JSON file that does not parse.
+any text file, and on any YAML, TOML or JSON file that does not parse.
 
     python check_files.py PROJECT_DIR
 """
@@ -22,7 +22,10 @@ def problems(root: Path):
         if not path.is_file() or SKIP_DIRS & set(path.relative_to(root).parts):
             continue
         name = path.relative_to(root)
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        if b"\0" in data:
+            continue  # a data file copied byte for byte (the common-password list)
+        text = data.decode("utf-8")
         for delimiter in DELIMITERS:
             if delimiter in text:
                 line = text[: text.index(delimiter)].count("\n") + 1

@@ -21,6 +21,19 @@ def test_a_password_change_needs_the_current_password(app, csrf_token, mail_serv
     assert log_in(app.test_client(), csrf_token, password=PASSWORD).status_code == 302
 
 
+def test_a_new_password_must_meet_the_policy(app, csrf_token, mail_server):
+    (client,) = signed_in_clients(app, csrf_token, 1)
+    for password, problem in [
+        ("short", "at least 12 characters"),
+        ("1q2w3e4r5t6y", "most common passwords"),
+        ("Ada@Example.com2", "built on your email address"),
+    ]:
+        response = change_password(client, csrf_token, password=password)
+        assert response.status_code == 400
+        assert problem in response.get_data(as_text=True)
+    assert log_in(app.test_client(), csrf_token, password=PASSWORD).status_code == 302
+
+
 def test_a_password_change_ends_every_other_session_and_keeps_this_one(
     app, csrf_token, mail_server
 ):

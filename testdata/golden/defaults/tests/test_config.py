@@ -122,6 +122,36 @@ def test_password_hashing_bounds_must_allow_log_ins(name, value, message):
         create_app({**PRODUCTION, name: value})
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PASSWORD_MIN_LENGTH", "7", "must be from 8 to 64"),
+        ("PASSWORD_MIN_LENGTH", "65", "must be from 8 to 64"),
+        ("PASSWORD_BREACH_CHECK", "maybe", "must be true or false"),
+        ("PASSWORD_BREACH_CHECK_SECONDS", "0", "must be from 1 to 10"),
+        ("PASSWORD_BREACH_CHECK_URL", "http://breaches.example/range/", "must be an https URL"),
+        ("PASSWORD_BREACH_CHECK_URL", "https://breaches.example/range", "must be an https URL"),
+        ("PASSWORD_BREACH_CHECK_URL", "ftp://127.0.0.1/range/", "must be an https URL"),
+        ("PASSWORD_BREACH_CHECK_URL", "https://breaches.example:abc/", "must be an https URL"),
+        ("PASSWORD_BREACH_CHECK_URL", "https://breaches.example/r/#x", "must be an https URL"),
+    ],
+)
+def test_the_password_policy_settings_are_checked(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name} {message}"):
+        create_app({**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize(
+    "url", ["https://breaches.example/range/", "http://127.0.0.1:8080/range/", "http://[::1]/r/"]
+)
+def test_the_breach_check_goes_over_https_or_to_this_host(url):
+    app = create_app(
+        {**PRODUCTION, "PASSWORD_BREACH_CHECK": "true", "PASSWORD_BREACH_CHECK_URL": url}
+    )
+    assert app.config["PASSWORD_BREACH_CHECK"] is True
+    assert app.config["PASSWORD_BREACH_CHECK_URL"] == url
+
+
 def test_production_refuses_debug_mode(monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(ConfigError, match="debug"):

@@ -55,6 +55,15 @@ def test_a_short_password_is_refused(client):
     assert "at least 12" in response.get_json()["error"]
 
 
+def test_a_common_password_or_one_built_on_the_address_is_refused(client):
+    common = register(client, password="qwertyqwerty")
+    assert common.status_code == 400
+    assert "one of the most common passwords" in common.get_json()["error"]
+    own = register(client, email="ada.lovelace@example.com", password="Ada.Lovelace1815")
+    assert own.status_code == 400
+    assert "built on your email address" in own.get_json()["error"]
+
+
 def test_an_invalid_email_is_refused(client):
     assert register(client, email="not an email").status_code == 400
 

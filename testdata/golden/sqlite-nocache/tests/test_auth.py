@@ -49,6 +49,17 @@ def test_wrong_password_is_refused_generically(client, csrf_token):
     assert client.get("/account").status_code == 302
 
 
+def test_a_common_password_or_one_built_on_the_address_is_refused(client, csrf_token, app):
+    common = register(client, csrf_token, password="qwertyqwerty")
+    assert common.status_code == 400
+    assert "one of the most common passwords" in common.get_data(as_text=True)
+    own = register(client, csrf_token, email="ada.lovelace@x.org", password="Ada.Lovelace1815")
+    assert own.status_code == 400
+    assert "built on your email address" in own.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
 def test_short_password_is_refused(client, csrf_token, app):
     response = register(client, csrf_token, password="short")
     assert response.status_code == 400

@@ -200,7 +200,12 @@ def test_the_new_password_must_meet_the_policy(app, csrf_token, mail_server):
     short = choose_password(app.test_client(), csrf_token, link, password="short")
     assert short.status_code == 400
     assert "at least 12 characters" in short.get_data(as_text=True)
-    # The link still works after a refused attempt.
+    common = choose_password(app.test_client(), csrf_token, link, password="qwertyqwerty")
+    assert "most common passwords" in common.get_data(as_text=True)
+    # Built on the account's address, which the form does not show.
+    own = choose_password(app.test_client(), csrf_token, link, password="ada@example.com!")
+    assert "built on your email address" in own.get_data(as_text=True)
+    # The link still works after refused attempts.
     assert choose_password(app.test_client(), csrf_token, link).status_code == 302
 
 

@@ -76,6 +76,7 @@ def choose():
     user = linked_account(PURPOSE, form)
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
+    form.account_email = user.email
     if not form.validate_on_submit():
         return render_template("auth/reset_new.html", form=form), 400 if form.errors else 200
 

@@ -22,12 +22,12 @@ from .account_links import mail_allowed, make_token
 from .extensions import db, limiter, login_manager
 from .mail import send_mail
 from .models import User
+from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .sessions import end_session, renew_session, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-MAX_PASSWORD_LENGTH = 128
 # The one answer to a refused log-in, whatever the reason.
 LOGIN_FAILED = (
     "Invalid email or password, or an address not confirmed yet "
@@ -43,10 +43,13 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def long_enough(form: FlaskForm, field: PasswordField) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(field.data or "") < minimum:
-        raise ValidationError(f"Use at least {minimum} characters.")
+def acceptable_password(form: FlaskForm, field: PasswordField) -> None:
+    """The password policy (password_policy.py), checked against the address
+    typed on the form or the account's (account_email, set by the view)."""
+    email = form.email.data if "email" in form else getattr(form, "account_email", "")
+    problem = password_problem(field.data or "", email=email or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 class RegisterForm(FlaskForm):
@@ -54,9 +57,7 @@ class RegisterForm(FlaskForm):
         "Email",
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
-    password = PasswordField(
-        "Password", validators=[DataRequired(), long_enough, Length(max=MAX_PASSWORD_LENGTH)]
-    )
+    password = PasswordField("Password", validators=[DataRequired(), acceptable_password])
     confirm = PasswordField(
         "Repeat password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
@@ -64,11 +65,11 @@ class RegisterForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    """A new password, typed twice (reset and change build on it)."""
+    """A new password, typed twice (reset and change build on it). The view
+    sets account_email, which the password may not be built on."""
 
-    password = PasswordField(
-        "New password", validators=[DataRequired(), long_enough, Length(max=MAX_PASSWORD_LENGTH)]
-    )
+    account_email = ""
+    password = PasswordField("New password", validators=[DataRequired(), acceptable_password])
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],

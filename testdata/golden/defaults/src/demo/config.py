@@ -40,6 +40,10 @@ WEAK_SECRET_RULE = (
     'python -c "import secrets; print(secrets.token_hex(32))"'
 )
 LOG_FORMATS = ("json", "text")
+# PASSWORD_MIN_LENGTH's range: NIST SP 800-63B's least, and at most the 64
+# characters every account must be able to use (the limit is 128).
+MIN_PASSWORD_LENGTH_FLOOR = 8
+MIN_PASSWORD_LENGTH_CEILING = 64
 # How mail reaches the SMTP server: STARTTLS on the submission port, TLS from
 # the first byte (implicit), or plain SMTP, which only a loopback host gets.
 MAIL_TLS_MODES = ("starttls", "implicit", "none")
@@ -175,7 +179,16 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
     )
     settings.update(
         {
+            # New passwords (password_policy.py): at least this long, 8 to 64.
             "PASSWORD_MIN_LENGTH": _int(environ, "PASSWORD_MIN_LENGTH", 12),
+            # Also refuse new passwords the Pwned Passwords range API has seen
+            # in breaches (k-anonymity; off: nothing leaves the process).
+            "PASSWORD_BREACH_CHECK": _bool(environ, "PASSWORD_BREACH_CHECK", False),
+            "PASSWORD_BREACH_CHECK_URL": environ.get(
+                "PASSWORD_BREACH_CHECK_URL", "https://api.pwnedpasswords.com/range/"
+            ).strip(),
+            # How long a registration waits for that answer before it lets the password through.
+            "PASSWORD_BREACH_CHECK_SECONDS": _int(environ, "PASSWORD_BREACH_CHECK_SECONDS", 2),
             "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
             # Password hashes running at once per worker process (64 MiB each,
             # sized with the memory limit of the deployment), and how long a
@@ -234,6 +247,7 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
             "PASSWORD_HASHING_WAIT_SECONDS must be 0 or more; "
             f"got {settings['PASSWORD_HASHING_WAIT_SECONDS']}"
         )
+    _validate_password_policy(settings)
     _validate_mail(settings)
 
 
@@ -307,6 +321,37 @@ def is_local(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _validate_password_policy(settings: Mapping[str, Any]) -> None:
+    minimum = settings["PASSWORD_MIN_LENGTH"]
+    if not MIN_PASSWORD_LENGTH_FLOOR <= minimum <= MIN_PASSWORD_LENGTH_CEILING:
+        raise ConfigError(
+            f"PASSWORD_MIN_LENGTH must be from {MIN_PASSWORD_LENGTH_FLOOR} to "
+            f"{MIN_PASSWORD_LENGTH_CEILING} (NIST SP 800-63B: at least 8; passwords of 64 "
+            f"characters are always accepted); got {minimum}"
+        )
+    seconds = settings["PASSWORD_BREACH_CHECK_SECONDS"]
+    if not 1 <= seconds <= 10:
+        raise ConfigError(f"PASSWORD_BREACH_CHECK_SECONDS must be from 1 to 10; got {seconds}")
+    if not _is_range_api_url(settings["PASSWORD_BREACH_CHECK_URL"]):
+        raise ConfigError(
+            "PASSWORD_BREACH_CHECK_URL must be an https URL ending in / (the range API's, "
+            "to which the first five hex digits of a SHA-1 are appended; http only to a "
+            f"loopback host); got {settings['PASSWORD_BREACH_CHECK_URL']!r}"
+        )
+
+
+def _is_range_api_url(raw: str) -> bool:
+    url = urlsplit(raw)
+    try:
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    secure = url.scheme == "https" or (url.scheme == "http" and is_local(url.hostname))
+    return bool(
+        secure and url.hostname and url.path.endswith("/") and not (url.query or url.fragment)
+    )
 
 
 def _validate_mail(settings: Mapping[str, Any]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .extensions import csrf, db, limiter
 from .models import User
+from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .tokens import (
     RejectedTokenError,
@@ -31,8 +32,6 @@ from .tokens import (
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-
-MAX_PASSWORD_LENGTH = 128
 
 
 def login_rate_limit() -> str:
@@ -119,11 +118,9 @@ def register():
     except EmailNotValidError:
         return jsonify(error="Enter a valid email address."), 400
     password = fields["password"]
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if not minimum <= len(password) <= MAX_PASSWORD_LENGTH:
-        return jsonify(
-            error=f"Use at least {minimum} and at most {MAX_PASSWORD_LENGTH} characters."
-        ), 400
+    problem = password_problem(password, email=email)
+    if problem:
+        return jsonify(error=problem), 400
     user = User(email=normalize_email(email), password_hash=hash_password(password))
     db.session.add(user)
     try:

@@ -13,9 +13,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from .auth import MAX_PASSWORD_LENGTH, NewPasswordForm, login_rate_limit
+from .auth import NewPasswordForm, login_rate_limit
 from .extensions import db, limiter
 from .mail import send_mail
+from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import hash_password, verify_password
 from .sessions import end_session, renew_session
 
@@ -33,6 +34,7 @@ class ChangePasswordForm(NewPasswordForm):
 @limiter.limit(login_rate_limit, methods=["POST"])
 def change_password():
     form = ChangePasswordForm()
+    form.account_email = current_user.email
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not verify_password(user.password_hash, form.current.data):

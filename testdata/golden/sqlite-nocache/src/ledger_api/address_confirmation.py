@@ -23,15 +23,10 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
 from .account_links import LinkForm, linked_account, mail_allowed
-from .auth import (
-    MAX_PASSWORD_LENGTH,
-    AddressForm,
-    login_rate_limit,
-    normalize_email,
-    send_confirmation,
-)
+from .auth import AddressForm, login_rate_limit, normalize_email, send_confirmation
 from .extensions import db, limiter
 from .models import User
+from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import verify_password
 
 bp = Blueprint("address_confirmation", __name__, url_prefix="/auth/confirm")
