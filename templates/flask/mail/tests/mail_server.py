@@ -90,7 +90,12 @@ class MailServer:
         self.mailbox = _Mailbox()
         self.port = _free_port()
         self.mode = "implicit" if implicit else "starttls" if tls else "none"
-        smtp_options = {"authenticator": _authenticate, "auth_required": tls}
+        # SMTPUTF8, as real servers offer: addresses need not be ASCII.
+        smtp_options = {
+            "authenticator": _authenticate,
+            "auth_required": tls,
+            "enable_SMTPUTF8": True,
+        }
         if tls and not implicit:
             smtp_options.update(tls_context=server_context, require_starttls=True)
         if implicit:

@@ -67,7 +67,8 @@ def main() -> int:
         return 2
     folder = Path(env.get("MAIL_CATCHER_DIR") or ROOT / "src" / "instance" / "mail")
     folder.mkdir(parents=True, exist_ok=True)
-    controller = Controller(Catcher(folder), hostname="127.0.0.1", port=port)
+    # SMTPUTF8, as real servers offer: addresses need not be ASCII.
+    controller = Controller(Catcher(folder), hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     print(
         f"Catching mail on 127.0.0.1:{port}; each one is printed here and saved in {folder}",

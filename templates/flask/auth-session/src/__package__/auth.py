@@ -9,6 +9,7 @@ account logs in once its address is confirmed (address_confirmation.py).
 from __future__ import annotations
 
 import hmac
+import unicodedata
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -40,7 +41,9 @@ def login_rate_limit() -> str:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form an address is stored and looked up in: lower case, Unicode
+    NFC (a decomposed accent and the composed letter are one address)."""
+    return unicodedata.normalize("NFC", email.strip().lower())
 
 
 def acceptable_password(form: FlaskForm, field: PasswordField) -> None:

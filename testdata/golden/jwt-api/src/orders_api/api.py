@@ -8,6 +8,7 @@ must also be JSON, which a plain HTML form cannot send.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -39,7 +40,9 @@ def login_rate_limit() -> str:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form an address is stored and looked up in: lower case, Unicode
+    NFC (a decomposed accent and the composed letter are one address)."""
+    return unicodedata.normalize("NFC", email.strip().lower())
 
 
 @bp.before_request
