@@ -315,6 +315,14 @@ PY
   MAIL_CATCHER_DIR=$mail_dir node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
 
   python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" --abuse || return 1
+  # The probes above sent a foreign Host header, and (with log-in) a form
+  # without its CSRF token and log-ins until 429: the JSON log must say so.
+  local events=(host_refused)
+  case $choice_auth_login in
+    form | provider) events+=(csrf_failed rate_limited) ;;
+    token) events+=(rate_limited) ;;
+  esac
+  python3 "$repo/scripts/lib/logged_events.py" "$work/$name-https.log" "${events[@]}" || return 1
 
   # The scanner reaches http://localhost and https://localhost itself.
   local scan

@@ -9,6 +9,7 @@ import pytest
 
 from staff_portal import create_app
 from staff_portal.config import ConfigError
+from staff_portal.extensions import limiter
 from staff_portal.logs import (
     AppLogHandler,
     JSONFormatter,
@@ -99,3 +100,52 @@ def test_production_and_tests_log_json_and_the_format_can_be_chosen(environ):
     assert create_app({**development, "LOG_FORMAT": "json"}).config["LOG_FORMAT"] == "json"
     with pytest.raises(ConfigError, match="LOG_FORMAT must be one of json, text"):
         create_app({**environ, "LOG_FORMAT": "xml"})
+
+
+def _refusals(caplog, event):
+    """The JSON log entries of one event."""
+    records = [r for r in caplog.records if getattr(r, "event", None) == event]
+    return [json.loads(line) for line in _render(records)]
+
+
+def test_a_csrf_failure_is_logged_without_the_token(make_app, caplog):
+    app = make_app()
+
+    @app.post("/probe/form")
+    def form():
+        return "ok"
+
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        response = app.test_client().post("/probe/form", data={"csrf_token": "forged-token-123"})
+    assert response.status_code == 400
+    [entry] = _refusals(caplog, "csrf_failed")
+    assert entry["level"] == "WARNING"
+    assert (entry["method"], entry["path"]) == ("POST", "/probe/form")
+    assert entry["reason"] == "The CSRF session token is missing."
+    assert entry["client"]
+    assert "forged-token-123" not in json.dumps(entry)
+
+
+def test_a_rate_limited_request_is_logged_with_its_limit(make_app, caplog):
+    app = make_app()
+
+    @app.get("/probe/limited")
+    @limiter.limit("1 per minute")
+    def limited():
+        return "ok"
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        assert client.get("/probe/limited").status_code == 200
+        assert client.get("/probe/limited").status_code == 429
+    [entry] = _refusals(caplog, "rate_limited")
+    assert (entry["method"], entry["path"]) == ("GET", "/probe/limited")
+    assert entry["limit"] == "1 per 1 minute"
+
+
+def test_a_foreign_host_is_logged(client, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    [entry] = _refusals(caplog, "host_refused")
+    assert entry["host"] == "evil.example"
+    assert entry["path"] == "/"

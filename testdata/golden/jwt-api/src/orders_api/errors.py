@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, TooManyRequests
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -26,9 +27,36 @@ def _page(code: int) -> tuple[str | Response, int]:
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def _log_refusal(error: HTTPException) -> None:
+    """Refusals that point at an attack or a misconfiguration are logged as
+    warnings with an event name, for alerts: never a token, cookie or body."""
+    if isinstance(error, CSRFError):
+        event, detail = "csrf_failed", {"reason": error.description}
+    elif isinstance(error, TooManyRequests):
+        # The limit that was reached, such as "5 per 1 minute".
+        event, detail = "rate_limited", {"limit": error.description}
+    elif isinstance(error, SecurityError):
+        # Most often TRUSTED_HOSTS missing a name the app is reached by.
+        event, detail = "host_refused", {"host": request.headers.get("Host", "")[:253]}
+    else:
+        return
+    current_app.logger.warning(
+        "request refused: %s",
+        event.replace("_", " "),
+        extra={
+            "event": event,
+            "method": request.method,
+            "path": request.path[:200],
+            "client": request.remote_addr,
+            **detail,
+        },
+    )
+
+
 def handle_http_error(
     error: HTTPException,
 ) -> tuple[str | Response, int] | tuple[str | Response, int, dict[str, str]]:
+    _log_refusal(error)
     page = _page(error.code or 500)
     # Keep the one header that tells a client when to come back (503, 429).
     retry_after = dict(error.get_headers()).get("Retry-After")
