@@ -6,6 +6,7 @@ import logging
 import sys
 
 import pytest
+from flask import render_template_string
 
 from staff_portal import create_app
 from staff_portal.config import ConfigError
@@ -111,19 +112,26 @@ def _refusals(caplog, event):
 def test_a_csrf_failure_is_logged_without_the_token(make_app, caplog):
     app = make_app()
 
-    @app.post("/probe/form")
+    @app.route("/probe/form", methods=["GET", "POST"])
     def form():
-        return "ok"
+        return render_template_string("{{ csrf_token() }}")
 
+    client, other = app.test_client(), app.test_client()
+    own = client.get("/probe/form").get_data(as_text=True)
+    # A well-formed token of another session: checked, and refused.
+    foreign = other.get("/probe/form").get_data(as_text=True)
     with caplog.at_level(logging.WARNING, logger=app.logger.name):
-        response = app.test_client().post("/probe/form", data={"csrf_token": "forged-token-123"})
+        response = client.post("/probe/form", data={"csrf_token": foreign})
     assert response.status_code == 400
     [entry] = _refusals(caplog, "csrf_failed")
     assert entry["level"] == "WARNING"
     assert (entry["method"], entry["path"]) == ("POST", "/probe/form")
-    assert entry["reason"] == "The CSRF session token is missing."
+    assert entry["reason"] == "The CSRF tokens do not match."
     assert entry["client"]
-    assert "forged-token-123" not in json.dumps(entry)
+    logged = json.dumps(entry)
+    assert own not in logged
+    assert foreign not in logged
+    assert client.get_cookie("__Host-session").value not in logged
 
 
 def test_a_rate_limited_request_is_logged_with_its_limit(make_app, caplog):

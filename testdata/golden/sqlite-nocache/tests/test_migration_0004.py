@@ -28,9 +28,13 @@ def insert(*emails):
 def test_addresses_made_before_are_stored_in_nfc(app):
     with app.app_context():
         downgrade(directory=MIGRATIONS, revision=PREVIOUS)
-        insert(DECOMPOSED, "ada@example.com")
+        insert(DECOMPOSED, "ada@example.com", "grace@xn--strae-oqa.de")
         upgrade(directory=MIGRATIONS)
-        assert sorted(db.session.scalars(select(User.email))) == ["ada@example.com", COMPOSED]
+        assert sorted(db.session.scalars(select(User.email))) == [
+            "ada@example.com",
+            "grace@stra\u00dfe.de",
+            COMPOSED,
+        ]
         db.session.remove()
         # And back: nothing to undo.
         downgrade(directory=MIGRATIONS, revision=PREVIOUS)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hmac
 import unicodedata
+from contextlib import suppress
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -41,9 +43,15 @@ def login_rate_limit() -> str:
 
 
 def normalize_email(email: str) -> str:
-    """The one form an address is stored and looked up in: lower case, Unicode
-    NFC (a decomposed accent and the composed letter are one address)."""
-    return unicodedata.normalize("NFC", email.strip().lower())
+    """The one form an address is stored and looked up in: as the validator
+    writes it (the domain as IDNA reads it, so "xn--" and look-alike
+    full-width spellings are one domain), in lower case and Unicode NFC (a
+    decomposed accent is the composed letter). Input that is no address is
+    only trimmed, lower-cased and composed: it finds no account."""
+    email = email.strip()
+    with suppress(EmailNotValidError):
+        email = validate_email(email, check_deliverability=False).normalized
+    return unicodedata.normalize("NFC", email.lower())
 
 
 def acceptable_password(form: FlaskForm, field: PasswordField) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 from typing import Any
 
@@ -40,9 +41,15 @@ def login_rate_limit() -> str:
 
 
 def normalize_email(email: str) -> str:
-    """The one form an address is stored and looked up in: lower case, Unicode
-    NFC (a decomposed accent and the composed letter are one address)."""
-    return unicodedata.normalize("NFC", email.strip().lower())
+    """The one form an address is stored and looked up in: as the validator
+    writes it (the domain as IDNA reads it, so "xn--" and look-alike
+    full-width spellings are one domain), in lower case and Unicode NFC (a
+    decomposed accent is the composed letter). Input that is no address is
+    only trimmed, lower-cased and composed: it finds no account."""
+    email = email.strip()
+    with suppress(EmailNotValidError):
+        email = validate_email(email, check_deliverability=False).normalized
+    return unicodedata.normalize("NFC", email.lower())
 
 
 @bp.before_request

@@ -37,7 +37,9 @@ def _log_refusal(error: HTTPException) -> None:
         event, detail = "rate_limited", {"limit": error.description}
     elif isinstance(error, SecurityError):
         # Most often TRUSTED_HOSTS missing a name the app is reached by.
-        event, detail = "host_refused", {"host": request.headers.get("Host", "")[:253]}
+        # The host Werkzeug checked: the Host header, else the server's name.
+        host = request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME", "")
+        event, detail = "host_refused", {"host": host[:253]}
     else:
         return
     current_app.logger.warning(
