@@ -32,7 +32,7 @@ def mark_confirmed(app, email):
     from sqlalchemy import func, select, update
 
     # The address as the app stores it.
-    stored = importlib.import_module(f"{app.import_name}.auth").normalize_email(email)
+    stored = importlib.import_module(f"{app.import_name}.addresses").normalize_email(email)
     with app.app_context():
         db = app.extensions["sqlalchemy"]
         users = db.metadata.tables["users"]

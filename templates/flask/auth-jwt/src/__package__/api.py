@@ -8,9 +8,7 @@ must also be JSON, which a plain HTML form cannot send.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
-from contextlib import suppress
 from functools import wraps
 from typing import Any
 
@@ -19,6 +17,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .addresses import normalize_email
 from .extensions import csrf, db, limiter
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
@@ -38,18 +37,6 @@ csrf.exempt(bp)
 
 def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def normalize_email(email: str) -> str:
-    """The one form an address is stored and looked up in: as the validator
-    writes it (the domain as IDNA reads it, so "xn--" and look-alike
-    full-width spellings are one domain), in lower case and Unicode NFC (a
-    decomposed accent is the composed letter). Input that is no address is
-    only trimmed, lower-cased and composed: it finds no account."""
-    email = email.strip()
-    with suppress(EmailNotValidError):
-        email = validate_email(email, check_deliverability=False).normalized
-    return unicodedata.normalize("NFC", email.lower())
 
 
 @bp.before_request

@@ -23,7 +23,8 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
 from .account_links import LinkForm, linked_account, mail_allowed
-from .auth import AddressForm, login_rate_limit, normalize_email, send_confirmation
+from .addresses import normalize_email
+from .auth import AddressForm, login_rate_limit, send_confirmation
 from .extensions import db, limiter
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH

@@ -24,7 +24,7 @@ class User(UserMixin, db.Model):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored in lower case and Unicode NFC (auth.normalize_email): look-ups are exact.
+    # Stored in lower case and Unicode NFC (addresses.normalize_email): look-ups are exact.
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # Part of the session's user id (get_id); a new one ends every session.

@@ -9,10 +9,7 @@ account logs in once its address is confirmed (address_confirmation.py).
 from __future__ import annotations
 
 import hmac
-import unicodedata
-from contextlib import suppress
 
-from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -22,6 +19,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from .account_links import mail_allowed, make_token
+from .addresses import normalize_email
 from .extensions import db, limiter, login_manager
 from .mail import send_mail
 from .models import User
@@ -40,18 +38,6 @@ LOGIN_FAILED = (
 
 def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def normalize_email(email: str) -> str:
-    """The one form an address is stored and looked up in: as the validator
-    writes it (the domain as IDNA reads it, so "xn--" and look-alike
-    full-width spellings are one domain), in lower case and Unicode NFC (a
-    decomposed accent is the composed letter). Input that is no address is
-    only trimmed, lower-cased and composed: it finds no account."""
-    email = email.strip()
-    with suppress(EmailNotValidError):
-        email = validate_email(email, check_deliverability=False).normalized
-    return unicodedata.normalize("NFC", email.lower())
 
 
 def acceptable_password(form: FlaskForm, field: PasswordField) -> None:

@@ -17,7 +17,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from sqlalchemy import select, update
 
 from .account_links import LinkForm, linked_account, mail_allowed, make_token
-from .auth import AddressForm, NewPasswordForm, login_rate_limit, normalize_email
+from .addresses import normalize_email
+from .auth import AddressForm, NewPasswordForm, login_rate_limit
 from .extensions import db, limiter
 from .mail import send_mail
 from .models import User, new_auth_key

@@ -35,7 +35,7 @@ class User(db.Model):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored in lower case and Unicode NFC (api.normalize_email): look-ups are exact.
+    # Stored in lower case and Unicode NFC (addresses.normalize_email): look-ups are exact.
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # In every access token and refresh token; a new one ends them all.
