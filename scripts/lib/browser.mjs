@@ -5,8 +5,10 @@
 // through a password reset: log in again here, ask for a reset link in a
 // second browser, follow the mailed link there and set a new password; the
 // first browser's session must then be over, and the new password must log
-// in. Fails on any Content-Security-Policy violation, console error or
-// uncaught page error.
+// in. That browser then moves the account to a new address through the link
+// mailed to it, logs in with that address and deletes the account, which
+// ends its session. Fails on any Content-Security-Policy
+// violation, console error or uncaught page error.
 //
 // Usage: [MAIL_CATCHER_DIR=DIR] node browser.mjs BASE_URL LOGIN SCREENSHOT
 // LOGIN is the auth choice's login attribute in the manifest: form and
@@ -69,9 +71,9 @@ try {
 
   const email = `ada-${Date.now()}@example.com`;
   const password = "correct horse battery staple";
-  const logIn = async (on, secret) => {
+  const logIn = async (on, secret, address = email) => {
     await on.goto(base + "/auth/login");
-    await on.fill('input[name="email"]', email);
+    await on.fill('input[name="email"]', address);
     await on.fill('input[name="password"]', secret);
     await Promise.all([on.waitForNavigation(), on.click('button[type="submit"]')]);
   };
@@ -144,8 +146,8 @@ try {
     step(`screenshot of the public page: ${screenshot}`);
   }
 
-  // The newest link to `path` mailed to `email`, from the catcher's NNNN.txt files.
-  async function mailedLink(path) {
+  // The newest link to `path` mailed to `recipient`, from the catcher's NNNN.txt files.
+  async function mailedLink(path, recipient = email) {
     const folder = process.env.MAIL_CATCHER_DIR;
     const escaped = path.replace(/[/.]/g, "\\$&");
     const pattern = new RegExp(`https?://\\S+?${escaped}\\?token=[A-Za-z0-9._-]+`);
@@ -156,12 +158,12 @@ try {
       } catch {}
       for (const name of names) {
         const text = readFileSync(join(folder, name), "utf8");
-        const found = text.includes(`To: ${email}`) && text.match(pattern);
+        const found = text.includes(`To: ${recipient}`) && text.match(pattern);
         if (found) return found[0];
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`no ${path} link for ${email} reached ${folder} in 10 s`);
+    throw new Error(`no ${path} link for ${recipient} reached ${folder} in 10 s`);
   }
 
   async function passwordReset() {
@@ -192,7 +194,35 @@ try {
     await logIn(there, newPassword);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the new password did not log in: ${there.url()}`);
     step("the new password logs in");
+    await moveAndDelete(there, newPassword);
     await other.context.close();
+  }
+
+  // On `there`, signed in with `secret`: move the account to a new address
+  // through the mailed link, log in with it, then delete the account.
+  async function moveAndDelete(there, secret) {
+    const moved = email.replace(/^ada-/, "grace-");
+    await Promise.all([there.waitForNavigation(), there.click("text=Change your email address")]);
+    await there.fill('input[name="email"]', moved);
+    await there.fill('input[name="current"]', secret);
+    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    if (!(await there.content()).includes("Check your new address")) throw new Error("the address change did not say to check the new address's mail");
+    await there.goto(await mailedLink("/account/email/confirm", moved));
+    await there.screenshot({ path: screenshot.replace(/\.png$/, "-address.png"), fullPage: true });
+    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    if (new URL(there.url()).pathname !== "/auth/login") throw new Error(`after the address change: ${there.url()}, want the log-in page`);
+    step(`moved the account to ${moved} through the link mailed there`);
+    await logIn(there, secret, moved);
+    if (new URL(there.url()).pathname !== "/account") throw new Error(`the new address did not log in: ${there.url()}`);
+    step("the new address logs in");
+    await Promise.all([there.waitForNavigation(), there.click("text=Delete your account")]);
+    await there.fill('input[name="current"]', secret);
+    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    if (!(await there.content()).includes("Your account has been deleted")) throw new Error(`deleting the account did not say so: ${there.url()}`);
+    // Not a log-in attempt: those are rate limited, and this run has made its share.
+    const gone = await there.request.get(base + "/account", { maxRedirects: 0 });
+    if (gone.status() !== 302) throw new Error(`after deleting the account /account gave ${gone.status()}, want a redirect to log in`);
+    step("deleted the account; its session ended with it");
   }
 } catch (err) {
   problems.push(err.message);

@@ -101,3 +101,31 @@ def change_password(client, csrf_token, current=PASSWORD, password=NEW_PASSWORD)
         "/account/password",
         data={"csrf_token": token, "current": current, "password": password, "confirm": password},
     )
+
+
+def change_address(client, csrf_token, email, current=PASSWORD):
+    token = csrf_token(client.get("/account/email").get_data(as_text=True))
+    return client.post(
+        "/account/email", data={"csrf_token": token, "email": email, "current": current}
+    )
+
+
+def address_change_link(mail_server, email, count=1):
+    return mailed_link(mail_server, "/account/email/confirm", email, count)
+
+
+def use_address_change_link(client, csrf_token, link):
+    """Open the mailed link and press its button."""
+    page = client.get(link)
+    if page.status_code != 200:
+        return page
+    html = page.get_data(as_text=True)
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', html).group(1)
+    return client.post(
+        "/account/email/confirm", data={"csrf_token": csrf_token(html), "token": token}
+    )
+
+
+def delete_account(client, csrf_token, current=PASSWORD):
+    token = csrf_token(client.get("/account/delete").get_data(as_text=True))
+    return client.post("/account/delete", data={"csrf_token": token, "current": current})

@@ -112,6 +112,25 @@ def test_a_fallback_key_must_not_be_the_current_key():
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
+        ("SESSION_HOURS", "0", "must be from 1 to 720"),
+        ("SESSION_HOURS", "721", "must be from 1 to 720"),
+        ("SESSION_IDLE_MINUTES", "0", "must be from 1 to SESSION_HOURS in minutes"),
+        ("SESSION_IDLE_MINUTES", "721", r"must be from 1 to SESSION_HOURS in minutes \(720\)"),
+    ],
+)
+def test_session_lifetimes_are_checked(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name} {message}"):
+        create_app({**PRODUCTION, name: value})
+
+
+def test_session_lifetimes_default_to_30_idle_minutes_and_12_hours():
+    app = create_app(PRODUCTION)
+    assert (app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_HOURS"]) == (30, 12)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
         ("PASSWORD_HASHING_CONCURRENCY", "0", "must be at least 1"),
         ("PASSWORD_HASHING_CONCURRENCY", "-2", "must be at least 1"),
         ("PASSWORD_HASHING_WAIT_SECONDS", "-1", "must be 0 or more"),

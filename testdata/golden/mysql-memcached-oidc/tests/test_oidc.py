@@ -234,3 +234,23 @@ def test_a_deleted_accounts_session_opens_nothing(app, provider):
     assert "Grace Hopper" in newcomer.get("/account").get_data(as_text=True)
     # The old session must not open the account created after it.
     assert old.get("/account").status_code == 302
+
+
+def test_a_session_ends_after_30_idle_minutes_and_12_hours_after_log_in(
+    client, provider, app, monkeypatch
+):
+    now = [1_900_000_000]
+    monkeypatch.setattr(f"{app.import_name}.sessions._now", lambda: now[0])
+    assert sign_in(client).status_code == 302
+    now[0] += 29 * 60
+    assert client.get("/account").status_code == 200
+    now[0] += 30 * 60
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+    assert sign_in(client).status_code == 302
+    for _ in range(12 * 60 // 20 - 1):
+        now[0] += 20 * 60
+        assert client.get("/account").status_code == 200
+    now[0] += 20 * 60
+    assert client.get("/account").status_code == 302

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
+    account_changes,
     account_security,
     address_confirmation,
     auth,
@@ -21,6 +22,7 @@ from . import (
     main,
     password_reset,
     security,
+    sessions,
     users_cli,
 )
 
@@ -54,10 +56,12 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
+    sessions.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(password_reset.bp)
     app.register_blueprint(address_confirmation.bp)
     app.register_blueprint(account_security.bp)
+    app.register_blueprint(account_changes.bp)
     app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)
     return app

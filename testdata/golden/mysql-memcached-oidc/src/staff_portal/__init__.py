@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, errors, extensions, health, logs, main, security
+from . import auth, config, errors, extensions, health, logs, main, security, sessions
 
 
 def create_app(
@@ -41,6 +41,7 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
+    sessions.init_app(app)
     app.register_blueprint(auth.bp)
     extensions.skip_idle_rate_limit_check(app)
     return app

@@ -151,6 +151,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_PATH": "/",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(environ, "SESSION_HOURS", 12)),
+        # A signed-in session ends this long after log-in, or after
+        # SESSION_IDLE_MINUTES without a request, whichever comes first (sessions.py).
+        "SESSION_HOURS": _int(environ, "SESSION_HOURS", 12),
+        "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
         "WTF_CSRF_TIME_LIMIT": 3600,
         "WTF_CSRF_SSL_STRICT": True,
         # host:port of each memcached server, comma-separated.
@@ -204,7 +208,19 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
     OpenID Connect settings that could not work in any."""
     if settings["APP_ENV"] == "production":
         _validate_production(settings)
+    _validate_session_lifetimes(settings)
     _validate_oidc(settings)
+
+
+def _validate_session_lifetimes(settings: Mapping[str, Any]) -> None:
+    hours, idle = settings["SESSION_HOURS"], settings["SESSION_IDLE_MINUTES"]
+    if not 1 <= hours <= 720:
+        raise ConfigError(f"SESSION_HOURS must be from 1 to 720 (30 days); got {hours}")
+    if not 1 <= idle <= hours * 60:
+        raise ConfigError(
+            "SESSION_IDLE_MINUTES must be from 1 to SESSION_HOURS in minutes "
+            f"({hours * 60}); got {idle}"
+        )
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:

@@ -1,16 +1,42 @@
-"""Log-in sessions: a fresh session at every log-in, an empty one at log-out."""
+"""Log-in sessions: a fresh session at every log-in, an empty one at log-out,
+and an end to every signed-in session after SESSION_IDLE_MINUTES without a
+request or SESSION_HOURS after log-in, whichever comes first.
+
+Both limits are checked here, on each request, from two times the session
+holds: neither the cookie's expiry (a browser can keep a cookie longer) nor
+the cache server's (each use extends it) can end a session for good.
+"""
 
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit
 
-from flask import current_app, session
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_login import logout_user
+from werkzeug.wrappers import Response
+
+# Flask-Login's key for the signed-in user, and the two times kept beside it
+# (whole seconds since the epoch).
+USER_KEY = "_user_id"
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+# The last-seen time is written at most this often: a session is not
+# rewritten on every request only to move it by a second.
+SEEN_AT_RESOLUTION_SECONDS = 60
+# Requests that never touch a session: files and probes.
+UNTIMED_ENDPOINTS = frozenset({"static", "health.readyz"})
+
+
+def _now() -> int:
+    return int(time.time())
 
 
 def renew_session() -> None:
     """Start a fresh session: nothing from before log-in survives, and a
-    server-side session gets a new id (no session fixation)."""
+    server-side session gets a new id (no session fixation). Its lifetimes
+    start now."""
     regenerate = getattr(current_app.session_interface, "regenerate", None)
     if regenerate is not None:
         # Flask-Session deletes the stored pre-log-in session and issues a new
@@ -18,6 +44,49 @@ def renew_session() -> None:
         regenerate(session)
     session.clear()
     session.permanent = True
+    session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
+
+
+def init_app(app: Flask) -> None:
+    """End timed-out sessions before any view runs; the visitor is sent to
+    the log-in page with a message saying why, and back here after it."""
+
+    @app.before_request
+    def end_timed_out_session() -> Response | None:
+        if request.endpoint in UNTIMED_ENDPOINTS or USER_KEY not in session:
+            return None
+        reason = _timed_out(session.get(SIGNED_IN_AT), session.get(SEEN_AT))
+        if reason is None:
+            return None
+        current_app.logger.info(
+            "session ended: timed out", extra={"event": "session_timed_out", "reason": reason}
+        )
+        logout_user()
+        end_session()
+        flash(
+            "Your session has ended after "
+            + ("a while without activity" if reason == "idle" else "its longest allowed time")
+            + ". Please log in again.",
+            "info",
+        )
+        target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=target))
+
+
+def _timed_out(signed_in_at: object, seen_at: object) -> str | None:
+    """Why a signed-in session must end now ("idle", "lifetime"), or None;
+    a session without its times (made before they existed) ends too."""
+    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
+        return "lifetime"
+    now = _now()
+    config = current_app.config
+    if now - signed_in_at >= config["SESSION_HOURS"] * 3600:
+        return "lifetime"
+    if now - seen_at >= config["SESSION_IDLE_MINUTES"] * 60:
+        return "idle"
+    if now - seen_at >= SEEN_AT_RESOLUTION_SECONDS:
+        session[SEEN_AT] = now
+    return None
 
 
 def end_session() -> None:

@@ -1,11 +1,12 @@
-"""Links mailed to an account's address: password reset and address
-confirmation.
+"""Links mailed to an account's address: password reset, address
+confirmation, and the confirmation of a new address (which the link carries).
 
 A link carries the account id and a fingerprint of what the link is about,
 signed with SECRET_KEY (HMAC-SHA256, a salt per purpose) and stamped with its
 time. It opens nothing once it is older than its lifetime, or once the
-fingerprint changed: a reset link dies with any change of the password or
-the email, a confirmation link once the address is confirmed or changed. It
+fingerprint changed: a reset link or a new address's link dies with any
+change of the password or the email, a confirmation link once the address is
+confirmed or changed. It
 travels in the query string, which the access logs leave out.
 
 Mail to one address is limited whoever asks (ACCOUNT_MAIL_RATE_LIMIT): past
@@ -15,6 +16,7 @@ the limit no more mail goes out, and the pages answer as before.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 
 from flask import current_app, request
@@ -44,6 +46,7 @@ PURPOSES: dict[str, tuple[Callable[[User], str], Callable[[], int]]] = {
         _confirmation_mark,
         lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60,
     ),
+    "address-change": (_reset_mark, lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60),
 }
 
 
@@ -60,23 +63,33 @@ def fingerprint(purpose: str, user: User) -> str:
     return hashlib.sha256(mark(user).encode()).hexdigest()[:32]
 
 
-def make_token(purpose: str, user: User) -> str:
-    return _serializer(purpose).dumps([user.id, fingerprint(purpose, user)])
+def make_token(purpose: str, user: User, *details: str) -> str:
+    """A signed link token; ``details`` ride along signed (a new address)."""
+    return _serializer(purpose).dumps([user.id, fingerprint(purpose, user), *details])
 
 
 def account_for(purpose: str, token: str) -> User | None:
     """The account a link is for, if it is genuine, recent and still current."""
+    found = account_and_details(purpose, token)
+    return found[0] if found is not None and not found[1] else None
+
+
+def account_and_details(purpose: str, token: str) -> tuple[User, list[str]] | None:
+    """The account a link is for and the details it carries, if it is
+    genuine, recent and still current."""
     _, minutes = PURPOSES[purpose]
     try:
-        user_id, mark = _serializer(purpose).loads(token, max_age=minutes() * 60)
+        user_id, mark, *details = _serializer(purpose).loads(token, max_age=minutes() * 60)
     except (BadData, TypeError, ValueError):
         return None
     if not isinstance(user_id, int) or not isinstance(mark, str):
         return None
-    user = db.session.get(User, user_id)
-    if user is None or fingerprint(purpose, user) != mark:
+    if not all(isinstance(detail, str) for detail in details):
         return None
-    return user
+    user = db.session.get(User, user_id)
+    if user is None or not hmac.compare_digest(fingerprint(purpose, user), mark):
+        return None
+    return user, details
 
 
 class LinkForm(FlaskForm):
