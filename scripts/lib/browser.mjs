@@ -205,11 +205,12 @@ try {
     await Promise.all([there.waitForNavigation(), there.click("text=Change your email address")]);
     await there.fill('input[name="email"]', moved);
     await there.fill('input[name="current"]', secret);
-    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    // Signed in, the page's header holds the log-out form's button too.
+    await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
     if (!(await there.content()).includes("Check your new address")) throw new Error("the address change did not say to check the new address's mail");
     await there.goto(await mailedLink("/account/email/confirm", moved));
     await there.screenshot({ path: screenshot.replace(/\.png$/, "-address.png"), fullPage: true });
-    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    await Promise.all([there.waitForNavigation(), there.click('form[action$="/account/email/confirm"] button')]);
     if (new URL(there.url()).pathname !== "/auth/login") throw new Error(`after the address change: ${there.url()}, want the log-in page`);
     step(`moved the account to ${moved} through the link mailed there`);
     await logIn(there, secret, moved);
@@ -217,7 +218,7 @@ try {
     step("the new address logs in");
     await Promise.all([there.waitForNavigation(), there.click("text=Delete your account")]);
     await there.fill('input[name="current"]', secret);
-    await Promise.all([there.waitForNavigation(), there.click('button[type="submit"]')]);
+    await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
     if (!(await there.content()).includes("Your account has been deleted")) throw new Error(`deleting the account did not say so: ${there.url()}`);
     // Not a log-in attempt: those are rate limited, and this run has made its share.
     const gone = await there.request.get(base + "/account", { maxRedirects: 0 });

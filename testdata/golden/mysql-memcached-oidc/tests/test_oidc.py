@@ -247,10 +247,36 @@ def test_a_session_ends_after_30_idle_minutes_and_12_hours_after_log_in(
     now[0] += 30 * 60
     response = client.get("/account")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/auth/login?next=")
+    # Not to log-in: the provider would sign an unattended browser straight back in.
+    assert response.headers["Location"] == "/"
+    assert "Your session has ended after a while without activity" in client.get("/").get_data(
+        as_text=True
+    )
     assert sign_in(client).status_code == 302
     for _ in range(12 * 60 // 20 - 1):
         now[0] += 20 * 60
         assert client.get("/account").status_code == 200
     now[0] += 20 * 60
+    assert client.get("/account").status_code == 302
+
+
+def test_log_out_after_a_timeout_still_ends_the_session_at_the_provider(
+    client, provider, app, csrf_token, monkeypatch
+):
+    now = [1_900_000_000]
+    monkeypatch.setattr(f"{app.import_name}.sessions._now", lambda: now[0])
+    sign_in(client)
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    now[0] += 31 * 60
+    response = client.post("/auth/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(provider.issuer + "/logout?")
+    assert client.get("/account").status_code == 302
+
+
+def test_session_times_ahead_of_the_clock_end_the_session(client, provider, app, monkeypatch):
+    now = [1_900_000_000]
+    monkeypatch.setattr(f"{app.import_name}.sessions._now", lambda: now[0])
+    sign_in(client)
+    now[0] -= 61
     assert client.get("/account").status_code == 302

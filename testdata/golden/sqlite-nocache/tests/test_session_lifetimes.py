@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from .accounts import log_in, register
+from .accounts import NEW_PASSWORD, PASSWORD, log_in, register
 
 
 @pytest.fixture
@@ -96,17 +96,35 @@ def test_a_stale_copy_of_a_cookie_ends_even_while_its_session_is_used(
 
 def test_a_posted_form_after_the_timeout_is_refused(app, csrf_token, mail_server, clock):
     client = signed_in(app, csrf_token)
-    token = csrf_token(client.get("/account").get_data(as_text=True))
+    token = csrf_token(client.get("/account/password").get_data(as_text=True))
     clock.advance(minutes=31)
-    response = client.post("/account/sessions/end", data={"csrf_token": token})
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login"
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "Your session has ended after a while without activity" in page
+    # The form was never handled: the password is unchanged.
+    assert log_in(app.test_client(), csrf_token).status_code == 302
 
 
 def test_a_session_from_before_the_timeouts_ends(app, csrf_token, mail_server):
     client = signed_in(app, csrf_token)
     with client.session_transaction() as session:
         del session["signed_in_at"]
+    assert client.get("/account").status_code == 302
+
+
+def test_session_times_ahead_of_the_clock_end_the_session(app, csrf_token, mail_server, clock):
+    client = signed_in(app, csrf_token)
+    clock.advance(minutes=-1.5)
     assert client.get("/account").status_code == 302
 
 

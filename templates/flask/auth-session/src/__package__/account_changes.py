@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
@@ -30,7 +30,7 @@ from .addresses import normalize_email
 from .auth import login_rate_limit
 from .extensions import db, limiter
 from .mail import send_mail
-from .models import User
+from .models import User, new_auth_key
 from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import verify_password
 from .sessions import end_session
@@ -134,15 +134,26 @@ def confirm_address():
             400 if form.errors else 200
         )
     old_email = user.email
-    user.email = new_email
-    user.email_verified_at = datetime.now(UTC)
-    user.end_all_sessions()
+    # Conditional on what the link was checked against: of two links used at
+    # once, or a link and a password change, exactly one wins.
     try:
+        changed = db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                User.email == old_email,
+                User.password_hash == user.password_hash,
+                User.auth_key == user.auth_key,
+            )
+            .values(email=new_email, email_verified_at=datetime.now(UTC), auth_key=new_auth_key())
+        ).rowcount
         db.session.commit()
     except IntegrityError:
         # Registered by someone else since the link was sent.
         db.session.rollback()
         return render_template("account/email_taken.html", email=new_email), 409
+    if changed != 1:
+        return render_template("account/email_invalid.html"), 400
     current_app.logger.info(
         "address changed; every session ended",
         extra={"event": "address_changed", "user_id": user.id},

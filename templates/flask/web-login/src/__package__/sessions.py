@@ -25,8 +25,11 @@ SEEN_AT = "seen_at"
 # The last-seen time is written at most this often: a session is not
 # rewritten on every request only to move it by a second.
 SEEN_AT_RESOLUTION_SECONDS = 60
-# Requests that never touch a session: files and probes.
-UNTIMED_ENDPOINTS = frozenset({"static", "health.readyz"})
+# Requests that never touch a session (files and probes), and log-out, which
+# must still reach the identity provider's log-out after a timeout.
+UNTIMED_ENDPOINTS = frozenset({"static", "health.readyz", "auth.logout"})
+# Clocks of several hosts differ a little; a time further ahead is forged or broken.
+CLOCK_SKEW_SECONDS = 60
 
 
 def _now() -> int:
@@ -47,9 +50,11 @@ def renew_session() -> None:
     session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, expired_endpoint: str) -> None:
     """End timed-out sessions before any view runs; the visitor is sent to
-    the log-in page with a message saying why, and back here after it."""
+    ``expired_endpoint`` with a message saying why (to the log-in page: and
+    back here after it). With an identity provider that is not its log-in,
+    which would sign an unattended browser straight back in."""
 
     @app.before_request
     def end_timed_out_session() -> Response | None:
@@ -69,8 +74,9 @@ def init_app(app: Flask) -> None:
             + ". Please log in again.",
             "info",
         )
-        target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=target))
+        if expired_endpoint != "auth.login" or request.method != "GET":
+            return redirect(url_for(expired_endpoint))
+        return redirect(url_for(expired_endpoint, next=safe_next(request.full_path.rstrip("?"))))
 
 
 def _timed_out(signed_in_at: object, seen_at: object) -> str | None:
@@ -79,6 +85,8 @@ def _timed_out(signed_in_at: object, seen_at: object) -> str | None:
     if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
         return "lifetime"
     now = _now()
+    if max(signed_in_at, seen_at) > now + CLOCK_SKEW_SECONDS:
+        return "lifetime"
     config = current_app.config
     if now - signed_in_at >= config["SESSION_HOURS"] * 3600:
         return "lifetime"

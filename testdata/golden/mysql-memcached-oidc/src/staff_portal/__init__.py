@@ -41,7 +41,7 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
-    sessions.init_app(app)
+    sessions.init_app(app, expired_endpoint="main.index")
     app.register_blueprint(auth.bp)
     extensions.skip_idle_rate_limit_check(app)
     return app

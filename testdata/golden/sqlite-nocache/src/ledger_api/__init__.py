@@ -56,7 +56,7 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
-    sessions.init_app(app)
+    sessions.init_app(app, expired_endpoint="auth.login")
     app.register_blueprint(auth.bp)
     app.register_blueprint(password_reset.bp)
     app.register_blueprint(address_confirmation.bp)
