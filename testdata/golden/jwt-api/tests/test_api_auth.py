@@ -3,9 +3,10 @@ access token, rotate and revoke refresh tokens."""
 
 import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from orders_api.extensions import db
 from orders_api.models import (
@@ -180,6 +181,35 @@ def test_an_expired_refresh_token_is_refused(make_app):
     issued = tokens(client)
     response = client.post("/api/v1/auth/refresh", json={"refresh_token": issued["refresh_token"]})
     assert response.status_code == 401
+
+
+def test_a_log_in_ends_jwt_session_days_after_it_however_often_it_is_refreshed(make_app):
+    app = make_app(migrated=True, JWT_SESSION_DAYS=1)
+    client = app.test_client()
+    presented = tokens(client)["refresh_token"]
+    for _ in range(2):
+        refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": presented})
+        assert refreshed.status_code == 200
+        presented = refreshed.get_json()["refresh_token"]
+    with app.app_context():
+        family = db.session.scalars(select(RefreshToken)).all()
+        ends = {_aware(token.family_expires_at) for token in family}
+        # Every token of the log-in keeps its end, one day after it (not 14 from each refresh).
+        assert len(family) == 3 and len(ends) == 1
+        (end,) = ends
+        assert end <= datetime.now(UTC) + timedelta(days=1)
+        assert all(_aware(token.expires_at) <= end for token in family)
+        db.session.execute(
+            update(RefreshToken).values(family_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        db.session.commit()
+    refused = client.post("/api/v1/auth/refresh", json={"refresh_token": presented})
+    assert refused.status_code == 401
+
+
+def _aware(moment):
+    # SQLite and MySQL hand back naive datetimes; every value stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def test_too_many_token_requests_get_429(make_app):

@@ -200,6 +200,17 @@ def test_production_refuses_a_jwt_secret_equal_to_the_secret_key():
         create_app({**PRODUCTION, "JWT_SECRET_KEY": PRODUCTION["SECRET_KEY"]})
 
 
+@pytest.mark.parametrize("days", ["0", "366"])
+def test_the_jwt_session_lifetime_is_checked(days):
+    with pytest.raises(ConfigError, match="JWT_SESSION_DAYS must be from 1 to 365"):
+        create_app({**PRODUCTION, "JWT_SESSION_DAYS": days})
+
+
+def test_a_jwt_log_in_lasts_30_days_and_a_refresh_token_14_unused():
+    app = create_app(PRODUCTION)
+    assert (app.config["JWT_SESSION_DAYS"], app.config["JWT_REFRESH_DAYS"]) == (30, 14)
+
+
 def _refused_for_tls(environ: dict[str, str], name: str) -> str:
     with pytest.raises(ConfigError, match=f"{name} names a server on another machine") as refused:
         create_app(environ)

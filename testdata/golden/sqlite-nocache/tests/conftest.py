@@ -67,6 +67,10 @@ def make_app(environ):
         outbox = app.extensions.get("mail_outbox")
         if outbox is not None:
             outbox.wait_until_sent()
+        # Nor an event stored after a response reach the next test's tables.
+        events = app.extensions.get("security_event_queue")
+        if events is not None:
+            events.wait_until_stored()
     for app in created:
         reset_database(app)
 

@@ -31,6 +31,13 @@ def signed_in(app, csrf_token, count=1):
     return clients
 
 
+def same_but_for(response, address):
+    """The page without the address it names and without the log-out form's
+    CSRF token (signed with the second it was made in)."""
+    page = response.get_data(as_text=True).replace(address, "@")
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", page)
+
+
 def subjects(mail_server, recipient):
     return [m.message["Subject"] for m in mail_server.settle() if recipient in m.recipients]
 
@@ -80,9 +87,7 @@ def test_the_answer_is_the_same_for_a_taken_address(app, csrf_token, mail_server
     free = change_address(client, csrf_token, NEW_ADDRESS)
     taken = change_address(client, csrf_token, "bob@example.com")
     assert free.status_code == taken.status_code == 200
-    assert free.get_data(as_text=True).replace(NEW_ADDRESS, "@") == taken.get_data(
-        as_text=True
-    ).replace("bob@example.com", "@")
+    assert same_but_for(free, NEW_ADDRESS) == same_but_for(taken, "bob@example.com")
     # Bob's mails: his confirmation link at registration, then the notice.
     notice = mail_server.wait_for("bob@example.com", 2)[1]
     assert notice.message["Subject"] == "Someone tried to move an account to your address"

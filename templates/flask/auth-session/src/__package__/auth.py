@@ -25,6 +25,7 @@ from .mail import send_mail
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
+from .security_events import record, record_unsolicited
 from .sessions import end_session, renew_session, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -151,6 +152,8 @@ def _tell_the_owner(email: str, allowed: bool) -> None:
         "registration with a taken address; its owner is told",
         extra={"event": "register_taken", "user_id": owner.id if owner else None},
     )
+    if owner is not None:
+        record_unsolicited(owner.id, "register_taken")
     if owner is not None and allowed:
         send_mail(
             owner.email,
@@ -177,6 +180,7 @@ def login():
             current_app.logger.warning(
                 "log-in failed", extra={"event": "login_failed", "user_id": user.id}
             )
+            record_unsolicited(user.id, "login_failed")
         elif user.email_verified_at is None:
             # Refused like a wrong password: whoever registered a free address
             # with a password of their choosing must not learn here that it
@@ -190,7 +194,8 @@ def login():
         else:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
-                db.session.commit()
+            record(user.id, "login")
+            db.session.commit()
             renew_session()
             login_user(user)
             current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})

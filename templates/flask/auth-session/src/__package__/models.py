@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import DateTime, Engine, ForeignKey, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+
+
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite ignores foreign keys unless told otherwise on each connection;
+    without this, deleting a user would leave its security events behind."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def new_auth_key() -> str:
@@ -41,3 +53,20 @@ class User(UserMixin, db.Model):
         """Every session and remember cookie of this account stops working
         (with any cache choice: each one carries the old key)."""
         self.auth_key = new_auth_key()
+
+
+class SecurityEvent(db.Model):
+    """Something that happened to an account's security (security_events.py),
+    shown to its owner on the account page. Deleted with the account."""
+
+    __tablename__ = "security_events"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The client address as the app saw it (after FORWARDED_PROXIES), if any.
+    client: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )

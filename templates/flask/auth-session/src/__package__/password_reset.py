@@ -23,6 +23,7 @@ from .extensions import db, limiter
 from .mail import send_mail
 from .models import User, new_auth_key
 from .passwords import hash_password
+from .security_events import record, record_unsolicited
 
 bp = Blueprint("password_reset", __name__, url_prefix="/auth/reset")
 
@@ -42,6 +43,8 @@ def request_link():
         # Counted for every address, known or not: the same work either way.
         allowed = mail_allowed(email)
         user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            record_unsolicited(user.id, "password_reset_requested")
         if user is not None and allowed:
             send_mail(
                 user.email,
@@ -93,6 +96,8 @@ def choose():
             email_verified_at=user.email_verified_at or datetime.now(UTC),
         )
     ).rowcount
+    if changed == 1:
+        record(user.id, "password_reset")
     db.session.commit()
     if changed != 1:
         return render_template("auth/reset_invalid.html"), 400

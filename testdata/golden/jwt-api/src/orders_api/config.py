@@ -191,7 +191,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             # can be rotated without the other.
             "JWT_SECRET_KEY": jwt_secret,
             "JWT_ACCESS_MINUTES": _int(environ, "JWT_ACCESS_MINUTES", 15),
+            # A refresh token unused this long expires; every refresh token of
+            # one log-in ends JWT_SESSION_DAYS after it, however often it is used.
             "JWT_REFRESH_DAYS": _int(environ, "JWT_REFRESH_DAYS", 14),
+            "JWT_SESSION_DAYS": _int(environ, "JWT_SESSION_DAYS", 30),
         }
     )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -216,6 +219,10 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
             f"got {settings['PASSWORD_HASHING_WAIT_SECONDS']}"
         )
     _validate_password_policy(settings)
+    if not 1 <= settings["JWT_SESSION_DAYS"] <= 365:
+        raise ConfigError(
+            f"JWT_SESSION_DAYS must be from 1 to 365; got {settings['JWT_SESSION_DAYS']}"
+        )
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:

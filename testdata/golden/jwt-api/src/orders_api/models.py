@@ -59,5 +59,7 @@ class RefreshToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     family: Mapped[str] = mapped_column(String(32), index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The end of the log-in this token descends from: no token of the family outlives it.
+    family_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

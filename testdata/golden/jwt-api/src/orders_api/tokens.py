@@ -1,5 +1,7 @@
 """Access tokens: short-lived JWTs signed with HS256 and JWT_SECRET_KEY.
-Refresh tokens: random, stored only as a digest, rotated at every use.
+Refresh tokens: random, stored only as a digest, rotated at every use; each
+lives JWT_REFRESH_DAYS unused, and every token of one log-in (a family) ends
+JWT_SESSION_DAYS after it.
 
 The verifier accepts exactly one algorithm, so a token that names another
 one ("none", or RS256 to confuse the key type) is refused before any
@@ -91,17 +93,29 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def issue_refresh_token(user: User, family: str | None = None) -> str:
-    """Add a new refresh token to the session (the caller commits)."""
+def issue_refresh_token(
+    user: User, family: str | None = None, family_expires_at: datetime | None = None
+) -> str:
+    """Add a new refresh token to the session (the caller commits): the first
+    of a new family (a log-in), or the next one of ``family``. A token lives
+    JWT_REFRESH_DAYS unused, and never past its family's end, which comes
+    JWT_SESSION_DAYS after the log-in however often the family is refreshed."""
     token = secrets.token_urlsafe(32)
-    lifetime = timedelta(days=current_app.config["JWT_REFRESH_DAYS"])
+    now = datetime.now(UTC)
+    if family is None:
+        family = secrets.token_hex(16)
+        family_expires_at = now + timedelta(days=current_app.config["JWT_SESSION_DAYS"])
+    elif family_expires_at is None:
+        raise TypeError("the next token of a family needs the family's end")
+    idle_end = now + timedelta(days=current_app.config["JWT_REFRESH_DAYS"])
     db.session.add(
         RefreshToken(
             user_id=user.id,
             auth_key=user.auth_key,
             token_hash=_digest(token),
-            family=family or secrets.token_hex(16),
-            expires_at=datetime.now(UTC) + lifetime,
+            family=family,
+            expires_at=min(idle_end, family_expires_at),
+            family_expires_at=family_expires_at,
         )
     )
     return token
@@ -137,7 +151,9 @@ def rotate_refresh_token(token: str) -> tuple[User, str]:
     if record is None:
         raise RejectedTokenError("unknown refresh token")
     family, user_id, auth_key = record.family, record.user_id, record.auth_key
-    if _aware(record.expires_at) <= datetime.now(UTC):
+    family_expires_at = _aware(record.family_expires_at)
+    now = datetime.now(UTC)
+    if _aware(record.expires_at) <= now or family_expires_at <= now:
         db.session.rollback()
         raise RejectedTokenError("refresh token expired")
     user = db.session.get(User, user_id)
@@ -148,7 +164,7 @@ def rotate_refresh_token(token: str) -> tuple[User, str]:
         _revoke_family(family)
         db.session.commit()
         raise RejectedTokenError("refresh token reused; family revoked")
-    following = issue_refresh_token(user, family)
+    following = issue_refresh_token(user, family, family_expires_at)
     db.session.commit()
     return user, following
 

@@ -22,6 +22,7 @@ from . import (
     main,
     password_reset,
     security,
+    security_events,
     sessions,
     users_cli,
 )
@@ -62,6 +63,7 @@ def create_app(
     app.register_blueprint(address_confirmation.bp)
     app.register_blueprint(account_security.bp)
     app.register_blueprint(account_changes.bp)
+    app.register_blueprint(security_events.bp)
     app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)
     return app

@@ -33,6 +33,7 @@ from .mail import send_mail
 from .models import User, new_auth_key
 from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import verify_password
+from .security_events import record
 from .sessions import end_session
 
 bp = Blueprint("account_changes", __name__, url_prefix="/account")
@@ -71,6 +72,8 @@ def _password_refused(form: FlaskForm, template: str, event: str):
         "account change refused: wrong current password",
         extra={"event": event, "user_id": current_user.id},
     )
+    record(current_user.id, event)
+    db.session.commit()
     form.current.errors.append("This is not your current password.")
     return render_template(template, form=form), 401
 
@@ -114,6 +117,8 @@ def change_address():
         "address change asked; link sent to the new address",
         extra={"event": "address_change_requested", "user_id": user.id},
     )
+    record(user.id, "address_change_requested")
+    db.session.commit()
     return render_template("account/email_sent.html", email=new_email)
 
 
@@ -147,6 +152,8 @@ def confirm_address():
             )
             .values(email=new_email, email_verified_at=datetime.now(UTC), auth_key=new_auth_key())
         ).rowcount
+        if changed == 1:
+            record(user.id, "address_changed")
         db.session.commit()
     except IntegrityError:
         # Registered by someone else since the link was sent.

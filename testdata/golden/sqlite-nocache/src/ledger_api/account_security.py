@@ -18,6 +18,7 @@ from .extensions import db, limiter
 from .mail import send_mail
 from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import hash_password, verify_password
+from .security_events import record
 from .sessions import end_session, renew_session
 
 bp = Blueprint("account_security", __name__, url_prefix="/account")
@@ -42,10 +43,13 @@ def change_password():
                 "password change refused: wrong current password",
                 extra={"event": "password_change_failed", "user_id": user.id},
             )
+            record(user.id, "password_change_failed")
+            db.session.commit()
             form.current.errors.append("This is not your current password.")
             return render_template("account/password.html", form=form), 401
         user.password_hash = hash_password(form.password.data)
         user.end_all_sessions()
+        record(user.id, "password_changed")
         db.session.commit()
         renew_session()
         login_user(user)
@@ -71,6 +75,7 @@ def change_password():
 def end_all_sessions():
     user = current_user._get_current_object()
     user.end_all_sessions()
+    record(user.id, "sessions_ended")
     db.session.commit()
     logout_user()
     end_session()

@@ -29,6 +29,7 @@ from .extensions import db, limiter
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import verify_password
+from .security_events import record
 
 bp = Blueprint("address_confirmation", __name__, url_prefix="/auth/confirm")
 
@@ -61,11 +62,13 @@ def confirm():
             "reset its password instead."
         )
         return render_template("auth/confirm.html", form=form, email=user.email), 401
-    db.session.execute(
+    confirmed = db.session.execute(
         update(User)
         .where(User.id == user.id, User.email_verified_at.is_(None))
         .values(email_verified_at=datetime.now(UTC))
-    )
+    ).rowcount
+    if confirmed == 1:
+        record(user.id, "address_confirmed")
     db.session.commit()
     current_app.logger.info(
         "address confirmed", extra={"event": "address_confirmed", "user_id": user.id}
