@@ -117,7 +117,7 @@ def test_events_anyone_can_cause_are_capped_per_hour(make_app, csrf_token, mail_
     register(app.test_client(), csrf_token)
     for _ in range(12):
         log_in(app.test_client(), csrf_token, password="not the password at all")
-    app.extensions["security_event_queue"].wait_until_stored()
+    importlib.import_module(f"{app.import_name}.after_response").wait_until_done(app)
     assert kinds(app) == ["login_failed"] * 10
     # The owner's own changes are never capped.
     client = app.test_client()

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from demo import create_app
+from demo.after_response import wait_until_done
 
 from .mail_server import MailServer
 from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
@@ -63,14 +64,9 @@ def make_app(environ):
 
     yield factory
     for app in made:
-        # Mail leaves after the response: none may reach the next test's mailbox.
-        outbox = app.extensions.get("mail_outbox")
-        if outbox is not None:
-            outbox.wait_until_sent()
-        # Nor an event stored after a response reach the next test's tables.
-        events = app.extensions.get("security_event_queue")
-        if events is not None:
-            events.wait_until_stored()
+        # Mail and unsolicited events leave after the response: none may reach
+        # the next test's mailbox or tables.
+        wait_until_done(app)
     for app in created:
         reset_database(app)
 

@@ -13,6 +13,7 @@ from orders_api.models import (
     RefreshToken,
     User,
 )
+from orders_api.stored_times import as_utc
 from orders_api.tokens import (
     issue_refresh_token,
 )
@@ -193,23 +194,18 @@ def test_a_log_in_ends_jwt_session_days_after_it_however_often_it_is_refreshed(m
         presented = refreshed.get_json()["refresh_token"]
     with app.app_context():
         family = db.session.scalars(select(RefreshToken)).all()
-        ends = {_aware(token.family_expires_at) for token in family}
+        ends = {as_utc(token.family_expires_at) for token in family}
         # Every token of the log-in keeps its end, one day after it (not 14 from each refresh).
         assert len(family) == 3 and len(ends) == 1
         (end,) = ends
         assert end <= datetime.now(UTC) + timedelta(days=1)
-        assert all(_aware(token.expires_at) <= end for token in family)
+        assert all(as_utc(token.expires_at) <= end for token in family)
         db.session.execute(
             update(RefreshToken).values(family_expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         db.session.commit()
     refused = client.post("/api/v1/auth/refresh", json={"refresh_token": presented})
     assert refused.status_code == 401
-
-
-def _aware(moment):
-    # SQLite and MySQL hand back naive datetimes; every value stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def test_too_many_token_requests_get_429(make_app):

@@ -24,10 +24,15 @@ from .sessions import end_session, renew_session
 bp = Blueprint("account_security", __name__, url_prefix="/account")
 
 
-class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField(
+def current_password_field() -> PasswordField:
+    """The account's current password, asked again before a sensitive change."""
+    return PasswordField(
         "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = current_password_field()
 
 
 @bp.route("/password", methods=["GET", "POST"])

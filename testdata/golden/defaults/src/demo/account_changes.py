@@ -17,21 +17,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
-from .account_links import LinkForm, account_and_details, mail_allowed, make_token
+from .account_links import LinkForm, account_and_details, link_token, mail_allowed, make_token
+from .account_security import current_password_field
 from .addresses import normalize_email
 from .auth import login_rate_limit
 from .extensions import db, limiter
 from .mail import send_mail
 from .models import User, new_auth_key
-from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import verify_password
 from .security_events import record
 from .sessions import end_session
@@ -41,22 +41,16 @@ bp = Blueprint("account_changes", __name__, url_prefix="/account")
 PURPOSE = "address-change"
 
 
-def _current_password() -> PasswordField:
-    return PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
-    )
-
-
 class ChangeAddressForm(FlaskForm):
     email = EmailField(
         "New email address",
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
-    current = _current_password()
+    current = current_password_field()
 
 
 class DeleteAccountForm(FlaskForm):
-    current = _current_password()
+    current = current_password_field()
 
 
 def masked(email: str) -> str:
@@ -128,9 +122,7 @@ def confirm_address():
     """The page the link opens: a button, so that a mail scanner that opens
     links changes nothing."""
     form = LinkForm()
-    if request.method == "GET":
-        form.token.data = request.args.get("token", "")
-    found = account_and_details(PURPOSE, form.token.data or "")
+    found = account_and_details(PURPOSE, link_token(form))
     if found is None or len(found[1]) != 1:
         return render_template("account/email_invalid.html"), 400
     user, (new_email,) = found

@@ -105,12 +105,17 @@ class LinkForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Length(max=512)])
 
 
-def linked_account(purpose: str, form: LinkForm) -> User | None:
-    """The account of the link that opened the page (GET) or whose token the
-    form brings back (POST), if the link still works."""
+def link_token(form: LinkForm) -> str:
+    """The token of the link that opened the page (GET), put in the form to
+    ride along, or the one the form brings back (POST)."""
     if request.method == "GET":
         form.token.data = request.args.get("token", "")
-    return account_for(purpose, form.token.data or "")
+    return form.token.data or ""
+
+
+def linked_account(purpose: str, form: LinkForm) -> User | None:
+    """The account of the link behind the page (link_token), if it still works."""
+    return account_for(purpose, link_token(form))
 
 
 def mail_allowed(email: str) -> bool:

@@ -16,29 +16,20 @@ a link the user can ask for again.
 from __future__ import annotations
 
 import logging
-import queue
 import smtplib
 import ssl
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flask import (
-    Flask,
-    Response,
-    after_this_request,
-    current_app,
-    has_request_context,
-    render_template,
-)
+from flask import Flask, render_template
+
+from .after_response import run_after_response
 
 OUTBOX_SIZE = 100
 SMTP_TIMEOUT_SECONDS = 10
-_EXTENSION = "mail_outbox"
-_outbox_created = threading.Lock()
 
 
 def masked(email: str) -> str:
@@ -50,16 +41,7 @@ def masked(email: str) -> str:
 def send_mail(to: str, subject: str, template: str, **context: Any) -> None:
     """Send a mail made from templates/mail/TEMPLATE.txt and .html (the HTML
     one autoescaped, as every .html template is), after the response."""
-    outbox = _outbox(current_app._get_current_object())
-    mail = Mail(to, subject, template, context)
-    if not has_request_context():
-        outbox.put(mail)
-        return
-
-    @after_this_request
-    def send_once_answered(response: Response) -> Response:
-        response.call_on_close(lambda: outbox.put(mail))
-        return response
+    run_after_response("mail-sender", OUTBOX_SIZE, Mail(to, subject, template, context))
 
 
 @dataclass(frozen=True)
@@ -83,6 +65,21 @@ class Mail:
         message.add_alternative(html, subtype="html")
         return message
 
+    def run(self, app: Flask) -> None:
+        deliver(app.config, self.render(app))
+        self._log(app, logging.INFO, "mail sent", "mail_sent")
+
+    def failed(self, app: Flask, error: Exception) -> None:
+        self._log(app, logging.ERROR, f"mail not delivered: {_reason(error)}", "mail_failed")
+
+    def dropped(self, app: Flask) -> None:
+        self._log(app, logging.ERROR, "mail dropped: the outbox is full", "mail_dropped")
+
+    def _log(self, app: Flask, level: int, text: str, event: str) -> None:
+        app.logger.log(
+            level, text, extra={"event": event, "mail": self.template, "to": masked(self.to)}
+        )
+
 
 def deliver(settings: Mapping[str, Any], message: EmailMessage) -> None:
     """Send one message now, over the connection the settings describe."""
@@ -103,50 +100,6 @@ def deliver(settings: Mapping[str, Any], message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-class Outbox:
-    """A bounded queue and the thread that empties it, for one app."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.queue: queue.Queue[Mail] = queue.Queue(OUTBOX_SIZE)
-        self.thread: threading.Thread | None = None
-        self.started = threading.Lock()
-
-    def put(self, mail: Mail) -> None:
-        with self.started:
-            # Started on first use, so each gunicorn worker gets its own after the fork.
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
-                self.thread.start()
-        try:
-            self.queue.put_nowait(mail)
-        except queue.Full:
-            self._log(logging.ERROR, "mail dropped: the outbox is full", "mail_dropped", mail)
-
-    def wait_until_sent(self) -> None:
-        """Block until every queued mail has been delivered or given up."""
-        self.queue.join()
-
-    def _run(self) -> None:
-        while True:
-            mail = self.queue.get()
-            try:
-                deliver(self.app.config, mail.render(self.app))
-            except Exception as error:  # the thread must outlive any one mail
-                self._log(
-                    logging.ERROR, f"mail not delivered: {_reason(error)}", "mail_failed", mail
-                )
-            else:
-                self._log(logging.INFO, "mail sent", "mail_sent", mail)
-            finally:
-                self.queue.task_done()
-
-    def _log(self, level: int, text: str, event: str, mail: Mail) -> None:
-        self.app.logger.log(
-            level, text, extra={"event": event, "mail": mail.template, "to": masked(mail.to)}
-        )
-
-
 def _reason(error: Exception) -> str:
     """Why a delivery failed, without the server's text, which may quote the
     recipient's address or the message."""
@@ -155,11 +108,3 @@ def _reason(error: Exception) -> str:
     if isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException):
         return f"{type(error).__name__}: {error}"  # a connection or certificate problem
     return type(error).__name__
-
-
-def _outbox(app: Flask) -> Outbox:
-    outbox = app.extensions.get(_EXTENSION)
-    if outbox is None:
-        with _outbox_created:
-            outbox = app.extensions.setdefault(_EXTENSION, Outbox(app))
-    return outbox

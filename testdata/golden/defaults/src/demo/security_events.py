@@ -15,24 +15,17 @@ the account.
 
 from __future__ import annotations
 
-import queue
-import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    after_this_request,
-    current_app,
-    has_request_context,
-    request,
-)
+from flask import Blueprint, Flask, current_app, has_request_context, request
 from limits import RateLimitItemPerHour
 from sqlalchemy import delete, or_, select
 
+from .after_response import run_after_response
 from .extensions import db, limiter
 from .models import SecurityEvent, User
+from .stored_times import as_utc
 
 bp = Blueprint("security_events", __name__)
 
@@ -41,7 +34,6 @@ KEPT = 100
 SHOWN = 20
 UNSOLICITED_PER_HOUR = 10
 QUEUE_SIZE = 1000
-QUEUE_EXTENSION = "security_event_queue"
 
 # The kinds of event; templates/main/account.html says what each means.
 KINDS = frozenset(
@@ -81,74 +73,41 @@ def record_unsolicited(user_id: int, kind: str) -> None:
     account and kind."""
     if kind not in UNSOLICITED:
         raise ValueError(f"not an unsolicited event: {kind!r}")
-    events = _queue(current_app._get_current_object())
-    event = (user_id, kind, request.remote_addr)
-
-    @after_this_request
-    def store_once_answered(response: Response) -> Response:
-        response.call_on_close(lambda: events.put(event))
-        return response
+    run_after_response(
+        "security-events", QUEUE_SIZE, UnsolicitedEvent(user_id, kind, request.remote_addr)
+    )
 
 
-class EventQueue:
-    """A bounded queue of unsolicited events and the thread that stores
-    them, for one app. Full, it drops events (the log line stays)."""
+@dataclass(frozen=True)
+class UnsolicitedEvent:
+    """An event stored after the response unless its account and kind are at
+    the hourly cap; dropped when the queue is full (the log line stays)."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.queue: queue.Queue[tuple[int, str, str | None]] = queue.Queue(QUEUE_SIZE)
-        self.thread: threading.Thread | None = None
-        self.started = threading.Lock()
+    user_id: int
+    kind: str
+    client: str | None
 
-    def put(self, event: tuple[int, str, str | None]) -> None:
-        with self.started:
-            # Started on first use, so each gunicorn worker gets its own after the fork.
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(
-                    target=self._run, name="security-events", daemon=True
-                )
-                self.thread.start()
-        try:
-            self.queue.put_nowait(event)
-        except queue.Full:
-            self._lost(event, "QueueFull")
-
-    def wait_until_stored(self) -> None:
-        self.queue.join()
-
-    def _run(self) -> None:
-        while True:
-            user_id, kind, client = event = self.queue.get()
+    def run(self, app: Flask) -> None:
+        with app.app_context():
             try:
-                with self.app.app_context():
-                    try:
-                        if _below_the_cap(user_id, kind):
-                            _add(user_id, kind, client)
-                            db.session.commit()
-                    except Exception:
-                        db.session.rollback()
-                        raise
-            except Exception as error:  # the thread must outlive any one event
-                self._lost(event, type(error).__name__)
-            finally:
-                self.queue.task_done()
+                if _below_the_cap(self.user_id, self.kind):
+                    _add(self.user_id, self.kind, self.client)
+                    db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
 
-    def _lost(self, event: tuple[int, str, str | None], reason: str) -> None:
-        self.app.logger.warning(
+    def failed(self, app: Flask, error: Exception) -> None:
+        self._lost(app, type(error).__name__)
+
+    def dropped(self, app: Flask) -> None:
+        self._lost(app, "QueueFull")
+
+    def _lost(self, app: Flask, reason: str) -> None:
+        app.logger.warning(
             "security event not stored",
-            extra={"event": "security_event_lost", "kind": event[1], "reason": reason},
+            extra={"event": "security_event_lost", "kind": self.kind, "reason": reason},
         )
-
-
-_queue_created = threading.Lock()
-
-
-def _queue(app: Flask) -> EventQueue:
-    events = app.extensions.get(QUEUE_EXTENSION)
-    if events is None:
-        with _queue_created:
-            events = app.extensions.setdefault(QUEUE_EXTENSION, EventQueue(app))
-    return events
 
 
 def _add(user_id: int, kind: str, client: str | None) -> None:
@@ -187,15 +146,9 @@ def recent(user: User) -> list[tuple[str, str, str]]:
         .limit(SHOWN)
     )
     return [
-        (_in_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC"), event.kind, event.client or "")
+        (as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC"), event.kind, event.client or "")
         for event in events
     ]
-
-
-def _in_utc(moment: datetime) -> datetime:
-    # SQLite and MySQL hand back naive datetimes (every value stored is UTC);
-    # PostgreSQL an aware one in the connection's time zone.
-    return moment.astimezone(UTC) if moment.tzinfo else moment
 
 
 @bp.app_context_processor

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from .about import PROJECT_NAME
 from .extensions import db
 from .models import RefreshToken, User
+from .stored_times import as_utc
 
 ALGORITHM = "HS256"
 ISSUER = PROJECT_NAME
@@ -88,11 +89,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite and MySQL hand back naive datetimes; every value stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def issue_refresh_token(
     user: User, family: str | None = None, family_expires_at: datetime | None = None
 ) -> str:
@@ -151,9 +147,9 @@ def rotate_refresh_token(token: str) -> tuple[User, str]:
     if record is None:
         raise RejectedTokenError("unknown refresh token")
     family, user_id, auth_key = record.family, record.user_id, record.auth_key
-    family_expires_at = _aware(record.family_expires_at)
+    family_expires_at = as_utc(record.family_expires_at)
     now = datetime.now(UTC)
-    if _aware(record.expires_at) <= now or family_expires_at <= now:
+    if as_utc(record.expires_at) <= now or family_expires_at <= now:
         db.session.rollback()
         raise RejectedTokenError("refresh token expired")
     user = db.session.get(User, user_id)

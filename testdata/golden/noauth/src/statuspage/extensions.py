@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import weakref
+from typing import Any
 
 from flask import Flask
 from flask_limiter import Limiter
@@ -13,7 +15,7 @@ from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from redis import Redis
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
 
 from . import ratelimit_store
 from .about import PROJECT_NAME
@@ -33,6 +35,17 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+
+
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite ignores foreign keys unless told otherwise on each connection;
+    without this, deleting a user would leave its rows in other tables behind."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
 
 # The engines of every app made in this process. gunicorn loads the app once
 # and forks its workers (preload_app): a worker must never use a pooled

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from datetime import UTC, datetime
-from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, Engine, ForeignKey, String, event, func
+from sqlalchemy import DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
-
-
-@event.listens_for(Engine, "connect")
-def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite ignores foreign keys unless told otherwise on each connection;
-    without this, deleting a user would leave its security events behind."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
 
 def new_auth_key() -> str:
