@@ -113,7 +113,9 @@ def test_a_failed_log_in_is_recorded_for_a_known_address_only(app, csrf_token, m
 
 
 def test_events_anyone_can_cause_are_capped_per_hour(make_app, csrf_token, mail_server):
-    app = make_app(migrated=True, LOGIN_RATE_LIMIT="100 per minute")
+    app = make_app(
+        migrated=True, LOGIN_RATE_LIMIT="100 per minute", ACCOUNT_LOGIN_RATE_LIMIT="100 per minute"
+    )
     register(app.test_client(), csrf_token)
     for _ in range(12):
         log_in(app.test_client(), csrf_token, password="not the password at all")

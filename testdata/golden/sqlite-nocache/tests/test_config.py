@@ -130,6 +130,27 @@ def test_session_lifetimes_default_to_30_idle_minutes_and_12_hours():
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
+        ("ACCOUNT_LOGIN_RATE_LIMIT", "ten a day", "must be rate limits such as"),
+        ("ACCOUNT_LOGIN_RATE_LIMIT", "", "must be rate limits such as"),
+        ("ACCOUNT_MAIL_RATE_LIMIT", "5 per fortnight", "must be rate limits such as"),
+        ("DEVICE_COOKIE_DAYS", "0", "must be from 1 to 730"),
+        ("DEVICE_COOKIE_DAYS", "731", "must be from 1 to 730"),
+    ],
+)
+def test_per_account_limits_are_checked(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name} {message}"):
+        create_app({**PRODUCTION, name: value})
+
+
+def test_per_account_log_in_limits_default_to_10_per_15_minutes_and_100_a_day():
+    app = create_app(PRODUCTION)
+    assert app.config["ACCOUNT_LOGIN_RATE_LIMIT"] == "10 per 15 minutes; 100 per day"
+    assert app.config["DEVICE_COOKIE_DAYS"] == 180
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
         ("PASSWORD_HASHING_CONCURRENCY", "0", "must be at least 1"),
         ("PASSWORD_HASHING_CONCURRENCY", "-2", "must be at least 1"),
         ("PASSWORD_HASHING_WAIT_SECONDS", "-1", "must be 0 or more"),

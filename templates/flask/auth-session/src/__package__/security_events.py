@@ -40,6 +40,7 @@ KINDS = frozenset(
     {
         "login",
         "login_failed",
+        "login_locked",
         "password_changed",
         "password_change_failed",
         "password_reset_requested",
@@ -53,7 +54,9 @@ KINDS = frozenset(
         "register_taken",
     }
 )
-UNSOLICITED = frozenset({"login_failed", "password_reset_requested", "register_taken"})
+UNSOLICITED = frozenset(
+    {"login_failed", "login_locked", "password_reset_requested", "register_taken"}
+)
 
 
 def record(user_id: int, kind: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from . import login_throttle
 from .account_links import mail_allowed, make_token
 from .addresses import normalize_email
 from .extensions import db, limiter, login_manager
@@ -34,6 +35,15 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 LOGIN_FAILED = (
     "Invalid email or password, or an address not confirmed yet "
     "(if so, we have mailed you the link again)."
+)
+
+
+# The answer while an address is locked for browsers it has not been used in
+# (login_throttle.py): the same for every address, with an account or not.
+LOGIN_HELD = (
+    "Too many failed log-ins to this address from browsers it has not been used in, so these "
+    "are held back for a while. Log in from a browser you have used before, or try again "
+    "later. If the address has an account, we have mailed it a link that lets a browser log in."
 )
 
 
@@ -173,6 +183,11 @@ def login():
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
         user = db.session.scalar(select(User).where(User.email == email))
+        attempt = login_throttle.start(email, user)
+        if login_throttle.locked(attempt):
+            # No password is checked: guessing stops here, whoever guesses.
+            flash(LOGIN_HELD, "error")
+            return render_template("auth/login.html", form=form), 429
         if user is None:
             spend_verification_time(form.password.data)
             current_app.logger.warning("log-in failed", extra={"event": "login_failed"})
@@ -199,7 +214,9 @@ def login():
             renew_session()
             login_user(user)
             current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
-            return redirect(safe_next(request.args.get("next")) or url_for("main.account"))
+            response = redirect(safe_next(request.args.get("next")) or url_for("main.account"))
+            return login_throttle.remember_device(response, user)
+        login_throttle.failed(attempt, user)
         flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if form.errors else 200

@@ -20,6 +20,7 @@ from .account_links import LinkForm, linked_account, mail_allowed, make_token
 from .addresses import normalize_email
 from .auth import AddressForm, NewPasswordForm, login_rate_limit
 from .extensions import db, limiter
+from .login_throttle import remember_device
 from .mail import send_mail
 from .models import User, new_auth_key
 from .passwords import hash_password
@@ -114,4 +115,6 @@ def choose():
         "Your password has been changed, and every session of your account ended. Please log in.",
         "info",
     )
-    return redirect(url_for("auth.login"))
+    # The link proved the mailbox: this browser logs in even while log-ins
+    # from unrecognised browsers are held back (login_throttle.py).
+    return remember_device(redirect(url_for("auth.login")), user)

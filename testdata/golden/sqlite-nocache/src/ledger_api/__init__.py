@@ -14,6 +14,7 @@ from . import (
     account_security,
     address_confirmation,
     auth,
+    browser_recognition,
     config,
     errors,
     extensions,
@@ -61,6 +62,7 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(password_reset.bp)
     app.register_blueprint(address_confirmation.bp)
+    app.register_blueprint(browser_recognition.bp)
     app.register_blueprint(account_security.bp)
     app.register_blueprint(account_changes.bp)
     app.register_blueprint(security_events.bp)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
 # What production asks of every signing key, stated in full in WEAK_SECRET_RULE.
@@ -218,6 +220,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             # Mails one address can be sent (reset and confirmation links,
             # notices), whoever asks.
             "ACCOUNT_MAIL_RATE_LIMIT": environ.get("ACCOUNT_MAIL_RATE_LIMIT", "5 per hour"),
+            # Failed log-ins one address takes from browsers not used with its
+            # account, together, before those are held back (and, separately,
+            # from each browser that has logged in to it): login_throttle.py.
+            "ACCOUNT_LOGIN_RATE_LIMIT": environ.get(
+                "ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes; 100 per day"
+            ),
+            # How long a browser that logged in stays one of the account's.
+            "DEVICE_COOKIE_DAYS": _int(environ, "DEVICE_COOKIE_DAYS", 180),
         }
     )
     return settings
@@ -242,6 +252,7 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
     _validate_password_policy(settings)
     _validate_session_lifetimes(settings)
     _validate_mail(settings)
+    _validate_account_limits(settings)
 
 
 def _validate_session_lifetimes(settings: Mapping[str, Any]) -> None:
@@ -386,3 +397,23 @@ def _validate_mail(settings: Mapping[str, Any]) -> None:
     for name in ("PASSWORD_RESET_MINUTES", "EMAIL_VERIFICATION_HOURS", "UNCONFIRMED_ACCOUNT_DAYS"):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1; got {settings[name]}")
+
+
+def _validate_account_limits(settings: Mapping[str, Any]) -> None:
+    for name in ("ACCOUNT_MAIL_RATE_LIMIT", "ACCOUNT_LOGIN_RATE_LIMIT"):
+        if not _rate_limits_parse(settings[name]):
+            raise ConfigError(
+                f"{name} must be rate limits such as '10 per 15 minutes; 100 per day'; "
+                f"got {settings[name]!r}"
+            )
+    if not 1 <= settings["DEVICE_COOKIE_DAYS"] <= 730:
+        raise ConfigError(
+            f"DEVICE_COOKIE_DAYS must be from 1 to 730; got {settings['DEVICE_COOKIE_DAYS']}"
+        )
+
+
+def _rate_limits_parse(text: str) -> bool:
+    try:
+        return bool(parse_many(text))
+    except ValueError:
+        return False
