@@ -57,6 +57,11 @@ def log_out(client, csrf_token):
     return client.post("/auth/logout", data={"csrf_token": token})
 
 
+def log_out_everywhere(client, csrf_token):
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    return client.post("/account/sessions/end", data={"csrf_token": token})
+
+
 def request_reset(client, csrf_token, email=EMAIL):
     token = csrf_token(client.get("/auth/reset").get_data(as_text=True))
     return client.post("/auth/reset", data={"csrf_token": token, "email": email})

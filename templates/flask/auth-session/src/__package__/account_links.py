@@ -24,7 +24,7 @@ from collections.abc import Callable
 from flask import current_app, request
 from flask_wtf import FlaskForm
 from itsdangerous import BadData
-from limits import parse
+from limits import parse_many
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length
 
@@ -121,12 +121,17 @@ def linked_account(purpose: str, form: LinkForm) -> User | None:
     return account_for(purpose, link_token(form))
 
 
-def mail_allowed(email: str) -> bool:
-    """One hit on this address's mail limit; False once it is spent. The key
-    is a digest, so the counters' store holds no address."""
+def mail_allowed(email: str, bucket: str = "account-mail") -> bool:
+    """One hit on this address's mail limits (ACCOUNT_MAIL_RATE_LIMIT) in
+    BUCKET; False once one is spent. Mail no stranger can ask for at will has
+    a bucket of its own. The key is a digest: the counters' store holds no
+    address."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return True
     key = hashlib.sha256(email.encode()).hexdigest()
-    limit = parse(config["ACCOUNT_MAIL_RATE_LIMIT"])
-    return limiter.limiter.hit(limit, config["RATELIMIT_KEY_PREFIX"], "account-mail", key)
+    hits = [
+        limiter.limiter.hit(limit, config["RATELIMIT_KEY_PREFIX"], bucket, key)
+        for limit in parse_many(config["ACCOUNT_MAIL_RATE_LIMIT"])
+    ]
+    return all(hits)

@@ -1,28 +1,35 @@
-"""Failed log-ins are limited per account as well as per client, without
-letting anyone lock the owner out (OWASP's device cookies).
+"""Log-in attempts are limited per account as well as per client, without
+letting strangers lock the owner out (OWASP's device cookies).
 
 A browser that has logged in to an account holds a device cookie for it:
-signed, HttpOnly, for DEVICE_COOKIE_DAYS. Failed log-ins on an address are
-counted in one of two ways:
+signed, HttpOnly, for DEVICE_COOKIE_DAYS, and bound to the account's
+auth_key, so a password change or reset, an address change and "log out
+everywhere" void every device cookie of the account. (A browser holds one,
+for the last account it logged in to.) Attempts on an account are counted
+before any password is checked, so parallel requests cannot slip past:
 - from a browser whose device cookie names the account: on that cookie alone.
-  Past ACCOUNT_LOGIN_RATE_LIMIT the cookie stops counting, and the browser is
-  treated as a stranger;
+  Once its ACCOUNT_LOGIN_RATE_LIMIT is spent it counts as a stranger;
 - from every other browser, whatever its client address: together, as the
-  address's strangers. Past ACCOUNT_LOGIN_RATE_LIMIT the address is locked
-  for strangers: their log-ins get 429 before any password is checked.
+  account's strangers. Once their ACCOUNT_LOGIN_RATE_LIMIT is spent, their
+  attempts get 429 and no password is checked.
 So thirty clients guessing one account share one allowance, while the owner's
-own browsers keep logging in. When the address locks, its owner is mailed a
-link that makes the browser it is opened in one of theirs (a password reset
-does the same), and the lock is a security event.
+own browsers keep logging in. When the strangers' allowance runs out, the
+owner is mailed a link that makes the browser it is opened in one of theirs
+(browser_recognition.py; a password reset does the same), in a mail bucket
+of its own that nobody can spend by asking for other mail, and the lock is a
+security event.
 
-Addresses without an account are counted and locked in the same way, so the
-429 tells nobody whether an address has an account. Counters live in the
-rate-limit store, under a digest of the address.
+The counter of an account is keyed by its stored address, so every spelling
+that finds the account (the database's collation may match more than
+normalize_email folds) shares it. An address without an account is counted
+and held back in the same way, so the 429 tells nobody whether an address
+has an account. The counters' store holds digests, not addresses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -45,66 +52,33 @@ PURPOSE = "browser-recognition"
 
 @dataclass(frozen=True)
 class LoginAttempt:
-    """Which allowance a log-in attempt on one address draws from."""
-
-    address_key: str
-    # The nonce of the browser's device cookie for this account, while it has
-    # allowance left; None for a stranger.
-    device: str | None
-
-    @property
-    def counter(self) -> tuple[str, str]:
-        if self.device is not None:
-            return ("login-device", self.device)
-        return ("login-strangers", self.address_key)
+    # Refused before any password is checked: a stranger past the allowance.
+    held_back: bool
 
 
-def start(email: str, user: User | None) -> LoginAttempt:
-    """The attempt about to be made on EMAIL (whose account is USER, if any)."""
+def attempt(email: str, user: User | None) -> LoginAttempt:
+    """Count a log-in attempt on EMAIL (whose account is USER, if any) and
+    say whether it may go on. Call once per attempt, before the password."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return LoginAttempt(held_back=False)
     device = _device_nonce(user) if user is not None else None
-    if device is not None and not _allowance_left(("login-device", device)):
-        device = None
-    return LoginAttempt(hashlib.sha256(email.encode()).hexdigest(), device)
-
-
-def locked(attempt: LoginAttempt) -> bool:
-    """Whether the attempt is refused unheard: a stranger on a locked address."""
-    return attempt.device is None and not _allowance_left(attempt.counter)
-
-
-def failed(attempt: LoginAttempt, user: User | None) -> None:
-    """Count a failed attempt; if it locks the address, tell its owner."""
-    if not _enabled():
-        return
-    for limit in _limits():
-        limiter.limiter.hit(limit, *_key(attempt.counter))
-    if attempt.device is not None or _allowance_left(attempt.counter):
-        return
-    current_app.logger.warning(
-        "log-ins from unrecognised browsers held back: too many failed",
-        extra={"event": "login_locked", "user_id": user.id if user else None},
-    )
-    if user is None:
-        return
-    record_unsolicited(user.id, "login_locked")
-    if mail_allowed(user.email):
-        send_mail(
-            user.email,
-            "Log-ins to your account are being held back",
-            "login_locked",
-            link=url_for(
-                "browser_recognition.recognise", token=make_token(PURPOSE, user), _external=True
-            ),
-            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
-            reset_link=url_for("password_reset.request_link", _external=True),
-        )
+    if device is not None and _spend(("login-device", device)):
+        return LoginAttempt(held_back=False)
+    address = user.email if user is not None else email
+    strangers = ("login-strangers", hashlib.sha256(address.encode()).hexdigest())
+    if not _spend(strangers):
+        return LoginAttempt(held_back=True)
+    if not _allowance_left(strangers):
+        # This attempt spent the last of it: from now on strangers are held back.
+        _tell_the_owner(address, user)
+    return LoginAttempt(held_back=False)
 
 
 def remember_device(response: Response, user: User) -> Response:
     """Give the browser a device cookie for USER's account (after a log-in,
-    a recognition link or a password reset)."""
+    a recognition link, a password reset or change)."""
     days = current_app.config["DEVICE_COOKIE_DAYS"]
-    value = _serializer().dumps([user.id, secrets.token_urlsafe(16)])
+    value = _serializer().dumps([user.id, secrets.token_urlsafe(16), _key_mark(user)])
     response.set_cookie(
         DEVICE_COOKIE,
         value,
@@ -117,16 +91,48 @@ def remember_device(response: Response, user: User) -> Response:
     return response
 
 
+def _tell_the_owner(address: str, user: User | None) -> None:
+    # The mail limit is hit for every address, with an account or not: the
+    # same work either way.
+    allowed = mail_allowed(address, bucket="login-lock-mail")
+    current_app.logger.warning(
+        "log-ins from unrecognised browsers held back: too many attempts",
+        extra={"event": "login_locked", "user_id": user.id if user else None},
+    )
+    if user is None:
+        return
+    record_unsolicited(user.id, "login_locked")
+    if allowed:
+        send_mail(
+            user.email,
+            "Log-ins to your account are being held back",
+            "login_locked",
+            link=url_for(
+                "browser_recognition.recognise", token=make_token(PURPOSE, user), _external=True
+            ),
+            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            reset_link=url_for("password_reset.request_link", _external=True),
+        )
+
+
+def _key_mark(user: User) -> str:
+    return hashlib.sha256(f"device\0{user.auth_key}".encode()).hexdigest()[:32]
+
+
 def _device_nonce(user: User) -> str | None:
+    """The nonce of the browser's device cookie, if it is genuine, recent and
+    for USER's account as it is now."""
     raw = request.cookies.get(DEVICE_COOKIE, "")
     if not raw or len(raw) > 512:
         return None
     max_age = current_app.config["DEVICE_COOKIE_DAYS"] * 24 * 3600
     try:
-        user_id, nonce = _serializer().loads(raw, max_age=max_age)
+        user_id, nonce, mark = _serializer().loads(raw, max_age=max_age)
     except (BadData, TypeError, ValueError):
         return None
-    if user_id != user.id or not isinstance(nonce, str):
+    if user_id != user.id or not isinstance(nonce, str) or not isinstance(mark, str):
+        return None
+    if not hmac.compare_digest(mark, _key_mark(user)):
         return None
     return nonce
 
@@ -136,19 +142,19 @@ def _serializer() -> Sha256TimedSerializer:
     return Sha256TimedSerializer([*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]], _SALT)
 
 
-def _enabled() -> bool:
-    return bool(current_app.config["RATELIMIT_ENABLED"])
-
-
 def _limits() -> list[RateLimitItem]:
     return parse_many(current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"])
 
 
-def _key(counter: tuple[str, str]) -> tuple[str, str, str]:
+def _counter_key(counter: tuple[str, str]) -> tuple[str, str, str]:
     return (current_app.config["RATELIMIT_KEY_PREFIX"], *counter)
 
 
+def _spend(counter: tuple[str, str]) -> bool:
+    """One attempt off every limit of COUNTER; False if any was spent already."""
+    hits = [limiter.limiter.hit(limit, *_counter_key(counter)) for limit in _limits()]
+    return all(hits)
+
+
 def _allowance_left(counter: tuple[str, str]) -> bool:
-    if not _enabled():
-        return True
-    return all(limiter.limiter.test(limit, *_key(counter)) for limit in _limits())
+    return all(limiter.limiter.test(limit, *_counter_key(counter)) for limit in _limits())

@@ -41,7 +41,7 @@ LOGIN_FAILED = (
 # The answer while an address is locked for browsers it has not been used in
 # (login_throttle.py): the same for every address, with an account or not.
 LOGIN_HELD = (
-    "Too many failed log-ins to this address from browsers it has not been used in, so these "
+    "Too many log-in attempts on this address from browsers it has not been used in, so these "
     "are held back for a while. Log in from a browser you have used before, or try again "
     "later. If the address has an account, we have mailed it a link that lets a browser log in."
 )
@@ -183,8 +183,7 @@ def login():
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
         user = db.session.scalar(select(User).where(User.email == email))
-        attempt = login_throttle.start(email, user)
-        if login_throttle.locked(attempt):
+        if login_throttle.attempt(email, user).held_back:
             # No password is checked: guessing stops here, whoever guesses.
             flash(LOGIN_HELD, "error")
             return render_template("auth/login.html", form=form), 429
@@ -216,7 +215,6 @@ def login():
             current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
             response = redirect(safe_next(request.args.get("next")) or url_for("main.account"))
             return login_throttle.remember_device(response, user)
-        login_throttle.failed(attempt, user)
         flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if form.errors else 200

@@ -1,9 +1,10 @@
 """Changes a signed-in user makes to their account's security: a new
 password (the current one required) and ending every session at once.
 
-Both give the account a new auth_key (User.end_all_sessions): every session
-and remember cookie made before stops working, whatever the cache choice.
-After a password change the browser that made it gets a fresh session.
+Both give the account a new auth_key (User.end_all_sessions): every session,
+remember cookie and device cookie (login_throttle.py) made before stops
+working, whatever the cache choice. The browser that asked gets a fresh
+device cookie, and after a password change a fresh session.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from .auth import NewPasswordForm, login_rate_limit
 from .extensions import db, limiter
+from .login_throttle import remember_device
 from .mail import send_mail
 from .password_policy import MAX_PASSWORD_LENGTH
 from .passwords import hash_password, verify_password
@@ -71,7 +73,8 @@ def change_password():
         flash(
             "Your password has been changed. Every other session of your account has ended.", "info"
         )
-        return redirect(url_for("main.account"))
+        # The account's device cookies died with its auth_key; this browser keeps its place.
+        return remember_device(redirect(url_for("main.account")), user)
     return render_template("account/password.html", form=form), 400 if form.errors else 200
 
 
@@ -88,4 +91,5 @@ def end_all_sessions():
         "every session ended", extra={"event": "sessions_ended", "user_id": user.id}
     )
     flash("Every session of your account has ended, this one too. Please log in again.", "info")
-    return redirect(url_for("auth.login"))
+    # Every other browser's device cookie died with the auth_key; this one's is renewed.
+    return remember_device(redirect(url_for("auth.login")), user)

@@ -220,9 +220,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             # Mails one address can be sent (reset and confirmation links,
             # notices), whoever asks.
             "ACCOUNT_MAIL_RATE_LIMIT": environ.get("ACCOUNT_MAIL_RATE_LIMIT", "5 per hour"),
-            # Failed log-ins one address takes from browsers not used with its
-            # account, together, before those are held back (and, separately,
-            # from each browser that has logged in to it): login_throttle.py.
+            # Log-in attempts one account takes from browsers not used with it,
+            # together, before those are held back (and, separately, from each
+            # browser that has logged in to it): login_throttle.py.
             "ACCOUNT_LOGIN_RATE_LIMIT": environ.get(
                 "ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes; 100 per day"
             ),
@@ -403,8 +403,8 @@ def _validate_account_limits(settings: Mapping[str, Any]) -> None:
     for name in ("ACCOUNT_MAIL_RATE_LIMIT", "ACCOUNT_LOGIN_RATE_LIMIT"):
         if not _rate_limits_parse(settings[name]):
             raise ConfigError(
-                f"{name} must be rate limits such as '10 per 15 minutes; 100 per day'; "
-                f"got {settings[name]!r}"
+                f"{name} must be rate limits of at least 1, such as "
+                f"'10 per 15 minutes; 100 per day'; got {settings[name]!r}"
             )
     if not 1 <= settings["DEVICE_COOKIE_DAYS"] <= 730:
         raise ConfigError(
@@ -413,7 +413,10 @@ def _validate_account_limits(settings: Mapping[str, Any]) -> None:
 
 
 def _rate_limits_parse(text: str) -> bool:
+    """Whether TEXT is one or more limits, each allowing at least one (a
+    limit of 0 would refuse every request)."""
     try:
-        return bool(parse_many(text))
+        limits = parse_many(text)
     except ValueError:
         return False
+    return bool(limits) and all(limit.amount >= 1 for limit in limits)
