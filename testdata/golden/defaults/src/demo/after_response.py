@@ -31,15 +31,21 @@ class Job(Protocol):
 def run_after_response(queue_name: str, size: int, job: Job) -> None:
     """Queue JOB on the app's QUEUE_NAME queue (made with room for SIZE jobs
     on first use) once the response has been sent, or now outside a request."""
-    worker = _worker(current_app._get_current_object(), queue_name, size)
     if not has_request_context():
-        worker.put(job)
+        _worker(current_app._get_current_object(), queue_name, size).put(job)
         return
 
     @after_this_request
     def queue_once_answered(response: Response) -> Response:
-        response.call_on_close(lambda: worker.put(job))
-        return response
+        return run_after_sending(response, queue_name, size, job)
+
+
+def run_after_sending(response: Response, queue_name: str, size: int, job: Job) -> Response:
+    """Queue JOB as run_after_response does, from an after_request hook (too
+    late for after_this_request): once RESPONSE has been sent."""
+    worker = _worker(current_app._get_current_object(), queue_name, size)
+    response.call_on_close(lambda: worker.put(job))
+    return response
 
 
 def wait_until_done(app: Flask) -> None:

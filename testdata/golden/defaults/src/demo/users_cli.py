@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete
 
-from .extensions import db
-from .models import User
+from .housekeeping import purge_unconfirmed as purge_unconfirmed_accounts
 
 users = AppGroup("users", help="Account housekeeping.")
 
@@ -20,15 +16,7 @@ def purge_unconfirmed() -> None:
     """Delete accounts whose address was not confirmed within UNCONFIRMED_ACCOUNT_DAYS.
 
     Such an account cannot log in; deleting it frees its address for its
-    real owner. Run it daily (a cron job or a Kubernetes CronJob)."""
+    real owner. The app also does this itself about once a day (housekeeping.py)."""
+    deleted = purge_unconfirmed_accounts()
     days = current_app.config["UNCONFIRMED_ACCOUNT_DAYS"]
-    cutoff = datetime.now(UTC) - timedelta(days=days)
-    deleted = db.session.execute(
-        delete(User).where(User.email_verified_at.is_(None), User.created_at < cutoff)
-    ).rowcount
-    db.session.commit()
-    current_app.logger.info(
-        "unconfirmed accounts deleted",
-        extra={"event": "unconfirmed_accounts_purged", "count": deleted},
-    )
     click.echo(f"deleted {deleted} account(s) left unconfirmed for more than {days} days")
