@@ -48,15 +48,57 @@ def test_a_request_purges_accounts_left_unconfirmed_too_long(app, caplog):
     assert [r.count for r in purged] == [1]
 
 
-def test_workers_purge_once_a_day_between_them(app, monkeypatch):
+def test_once_a_purge_is_done_the_day_is_done(app, monkeypatch):
     days = app.config["UNCONFIRMED_ACCOUNT_DAYS"]
     clock = [1000.0]
     monkeypatch.setattr(housekeeping, "_clock", lambda: clock[0])
+    looked = []
+    purged_today = housekeeping._purged_today
+    monkeypatch.setattr(
+        housekeeping, "_purged_today", lambda a: looked.append(purged_today(a)) or looked[-1]
+    )
     visit(app)  # today's purge, with nothing to purge
     add_accounts(app, old=days + 1)
     clock[0] += housekeeping.CHECK_EVERY_SECONDS + 1
     visit(app)  # due to look again, but today's purge is done
+    assert looked == [False, True]
     assert accounts(app) == {"old"}
+
+
+def test_a_failed_purge_is_tried_again_within_the_hour(app, monkeypatch, caplog):
+    days = app.config["UNCONFIRMED_ACCOUNT_DAYS"]
+    add_accounts(app, old=days + 1)
+    clock = [1000.0]
+    monkeypatch.setattr(housekeeping, "_clock", lambda: clock[0])
+    purge = housekeeping.purge_unconfirmed
+    attempts = []
+
+    def fails_once():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("the database is down")
+        return purge()
+
+    monkeypatch.setattr(housekeeping, "purge_unconfirmed", fails_once)
+    visit(app)
+    assert accounts(app) == {"old"}
+    failed = "unconfirmed_accounts_purge_failed"
+    assert [r.reason for r in caplog.records if getattr(r, "event", "") == failed] == [
+        "RuntimeError"
+    ]
+    clock[0] += housekeeping.CHECK_EVERY_SECONDS + 1
+    visit(app)
+    assert accounts(app) == set()
+
+
+def test_a_static_file_does_not_use_up_the_hour(app):
+    days = app.config["UNCONFIRMED_ACCOUNT_DAYS"]
+    add_accounts(app, old=days + 1)
+    client = app.test_client()
+    assert client.get("/static/style.css").status_code == 200
+    wait_until_done(app)
+    visit(app)
+    assert accounts(app) == set()
 
 
 def test_each_worker_looks_at_most_once_an_hour(make_app, monkeypatch):

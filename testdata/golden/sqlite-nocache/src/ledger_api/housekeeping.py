@@ -2,11 +2,13 @@
 app itself, about once a day, so no deployment needs a scheduler for it
 (`flask users purge-unconfirmed` does the same on demand).
 
-Each worker process looks at most once an hour whether a purge is due; the
-rate-limit store, which every worker and replica shares when there is a
-cache server (else every worker of one host), lets one of them purge per
-day. The purge runs after the response, on a thread of its own
-(after_response.py), so no request waits for it.
+Each worker process looks at most once an hour, after a response Flask
+serves (a page, /readyz; not /healthz, which never reaches Flask), whether
+a purge is due; the rate-limit store, which every worker and replica shares
+when there is a cache server (else every worker of one host), records the
+day's purge once it succeeded, so the others skip it. The purge runs after
+the response, on a thread of its own (after_response.py), so no request
+waits for it; one that fails is tried again at the next hourly look.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def init_app(app: Flask) -> None:
 
 
 def _purge_when_due(response: Response) -> Response:
+    if response.direct_passthrough:
+        # A file handed to the server as it is (static files): the response is
+        # never closed through Flask, so a job queued on its close would never run.
+        return response
     app = current_app._get_current_object()
     now = _clock()
     if now < app.extensions.get(_EXTENSION, 0.0) or not _checking.acquire(blocking=False):
@@ -68,17 +74,21 @@ class _Purge:
 
     def run(self, app: Flask) -> None:
         with app.app_context():
-            if not _first_today(app):
+            if _purged_today(app):
                 return
             try:
                 purge_unconfirmed()
             except Exception:
                 db.session.rollback()
                 raise
+            # Marked only once done: a purge that failed (the database down,
+            # not migrated yet) is tried again at the next hourly look. Two
+            # workers may purge at once now and then, which deletes nothing twice.
+            _mark_purged(app)
 
     def failed(self, app: Flask, error: Exception) -> None:
         app.logger.error(
-            "unconfirmed accounts not purged",
+            "unconfirmed accounts not purged; tried again within the hour",
             extra={"event": "unconfirmed_accounts_purge_failed", "reason": type(error).__name__},
         )
 
@@ -90,9 +100,17 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def _first_today(app: Flask) -> bool:
+_TODAY = RateLimitItemPerDay(1)
+
+
+def _purged_today(app: Flask) -> bool:
     config = app.config
     if not config["RATELIMIT_ENABLED"]:
-        return True
-    day = RateLimitItemPerDay(1)
-    return limiter.limiter.hit(day, config["RATELIMIT_KEY_PREFIX"], "housekeeping", "purge")
+        return False
+    return not limiter.limiter.test(_TODAY, config["RATELIMIT_KEY_PREFIX"], "housekeeping", "purge")
+
+
+def _mark_purged(app: Flask) -> None:
+    config = app.config
+    if config["RATELIMIT_ENABLED"]:
+        limiter.limiter.hit(_TODAY, config["RATELIMIT_KEY_PREFIX"], "housekeeping", "purge")
