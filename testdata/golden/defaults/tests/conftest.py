@@ -12,7 +12,9 @@ import pytest
 from flask import Flask
 
 from demo import create_app
-from demo.after_response import wait_until_done
+from demo.after_response import (
+    wait_until_done,
+)
 
 from .mail_server import MailServer
 from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from demo import housekeeping
-from demo.after_response import wait_until_done
+from demo.after_response import (
+    wait_until_done,
+)
 from demo.extensions import db
 from demo.models import User
 

@@ -9,7 +9,9 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select, update
 
-from demo.after_response import wait_until_done
+from demo.after_response import (
+    wait_until_done,
+)
 from demo.extensions import db
 from demo.models import User
 

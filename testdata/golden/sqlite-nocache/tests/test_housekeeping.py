@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from ledger_api import housekeeping
-from ledger_api.after_response import wait_until_done
+from ledger_api.after_response import (
+    wait_until_done,
+)
 from ledger_api.extensions import db
 from ledger_api.models import User
 

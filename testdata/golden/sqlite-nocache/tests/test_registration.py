@@ -9,7 +9,9 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select, update
 
-from ledger_api.after_response import wait_until_done
+from ledger_api.after_response import (
+    wait_until_done,
+)
 from ledger_api.extensions import db
 from ledger_api.models import User
 
