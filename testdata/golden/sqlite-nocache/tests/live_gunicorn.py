@@ -37,10 +37,17 @@ def production_environ(environ: Mapping[str, str]) -> dict[str, str]:
     return production
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextmanager
+def listening_socket() -> Iterator[socket.socket]:
+    """A socket listening on a free loopback port, for gunicorn to take over
+    (GUNICORN_BIND=fd://N, pass_fds). The port is held from the start: with a
+    port only probed free, another server (a second test run at the same
+    time) could bind it first and answer in the test's server's place."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        listener.set_inheritable(True)
+        yield listener
 
 
 def listening(port: int) -> bool:
@@ -128,21 +135,27 @@ def gunicorn(environ: Mapping[str, str], workdir: Path, app: str | None = None) 
     """Start gunicorn with the project's config in ``workdir`` (also its TMPDIR),
     with exactly ``environ`` plus PATH, and stop it and its workers afterwards.
     ``app`` replaces the config's wsgi_app (a module in ``workdir``)."""
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "TMPDIR": str(workdir),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(workdir)]),
-        **environ,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-    }
-    log = workdir / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "--config", str(CONF), *([app] if app else [])]
-    with log.open("wb") as output:
-        # A fixed argument list, no shell: nothing here comes from outside the test.
-        process = subprocess.Popen(  # noqa: S603
-            command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+    with listening_socket() as listener:
+        port = listener.getsockname()[1]
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "TMPDIR": str(workdir),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(workdir)]),
+            **environ,
+            "GUNICORN_BIND": f"fd://{listener.fileno()}",
+        }
+        log = workdir / "gunicorn.log"
+        command = [sys.executable, "-m", "gunicorn", "--config", str(CONF), *([app] if app else [])]
+        with log.open("wb") as output:
+            # A fixed argument list, no shell: nothing here comes from outside the test.
+            process = subprocess.Popen(  # noqa: S603
+                command,
+                cwd=workdir,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+            )
     server = Server(process, port, log)
     try:
         _wait_until_serving(server)

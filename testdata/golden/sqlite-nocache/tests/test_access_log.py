@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .live_gunicorn import free_port, listening
+from .live_gunicorn import listening, listening_socket
 
 CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 SECRET_CODE = "code-that-must-not-be-logged"
@@ -33,17 +33,16 @@ def _get_until_served(port: int, url: str, headers: dict[str, str]) -> None:
 
 
 def test_the_access_log_holds_no_query_string_or_referer(tmp_path, environ):
-    port = free_port()
-    env = {
-        **os.environ,
-        **environ,
-        "APP_ENV": "development",
-        "PYTHONPATH": str(CONF.parent / "src"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-    }
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as output:
+    with listening_socket() as listener, (tmp_path / "gunicorn.log").open("w") as output:
+        port = listener.getsockname()[1]
+        env = {
+            **os.environ,
+            **environ,
+            "APP_ENV": "development",
+            "PYTHONPATH": str(CONF.parent / "src"),
+            "GUNICORN_BIND": f"fd://{listener.fileno()}",
+            "GUNICORN_WORKERS": "1",
+        }
         # A fixed argument list, no shell: nothing here comes from outside the test.
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "gunicorn", "--config", str(CONF)],
@@ -51,6 +50,7 @@ def test_the_access_log_holds_no_query_string_or_referer(tmp_path, environ):
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
         try:
             query = f"?code={SECRET_CODE}&state={SECRET_STATE}"
@@ -62,7 +62,7 @@ def test_the_access_log_holds_no_query_string_or_referer(tmp_path, environ):
         finally:
             server.terminate()
             server.wait(timeout=30)
-    written = log.read_text()
+    written = (tmp_path / "gunicorn.log").read_text()
     assert SECRET_CODE not in written
     assert SECRET_STATE not in written
     assert "GET /healthz HTTP/1.1" in written, written
