@@ -243,9 +243,10 @@ func elseMarker(list *parse.ListNode) (map[string][]string, string) {
 // A read is what a condition compares: a choice answer, or an attribute of
 // the chosen choice, with the values it can take in manifest order.
 type read struct {
-	name   string // cache, or cache.protocol
-	values []string
-	get    func(Answers) string
+	name    string // cache, or cache.protocol
+	values  []string
+	get     func(Answers) string
+	boolean bool // an attribute every choice gives as true or false
 }
 
 // branchRead resolves a field path (cache, or choice cache protocol).
@@ -256,18 +257,21 @@ func (b *Blueprint) branchRead(ident []string) (read, bool) {
 		if !ok || q.Kind != KindChoice {
 			return read{}, false
 		}
-		return read{q.Name, q.ChoiceValues(), func(a Answers) string { return a[q.Name] }}, true
+		return read{name: q.Name, values: q.ChoiceValues(), get: func(a Answers) string { return a[q.Name] }}, true
 	case len(ident) == 3 && ident[0] == "choice":
 		q, ok := b.Question(ident[1])
 		attr := ident[2]
 		if !ok || q.Kind != KindChoice {
 			return read{}, false
 		}
-		r := read{name: q.Name + "." + attr}
+		r := read{name: q.Name + "." + attr, boolean: true}
 		for _, c := range q.Choices {
 			v, ok := c.Attributes[attr]
 			if !ok {
 				return read{}, false
+			}
+			if _, isBool := v.(bool); !isBool {
+				r.boolean = false
 			}
 			if s := fmt.Sprint(v); !slices.Contains(r.values, s) {
 				r.values = append(r.values, s)
@@ -374,6 +378,10 @@ func (c *branchChecker) answer(ident []string) func(Answers) any {
 	r, ok := c.b.branchRead(ident)
 	if !ok {
 		return nil
+	}
+	if r.boolean {
+		// A bare boolean attribute is a condition in itself (if .choice.auth.mail).
+		return func(a Answers) any { return r.get(a) == "true" }
 	}
 	return func(a Answers) any { return r.get(a) }
 }

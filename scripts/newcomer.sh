@@ -4,7 +4,7 @@
 # generate it as rampart's README says (go run . new NAME --yes), then follow
 # the generated README word for word, in its order, in development mode:
 #   - "Run it": each command as written (make install, make migrate, make idp
-#     for OIDC, make mail for session, make dev); the long-running ones are
+#     for OIDC, make mail for session and jwt, make dev); the long-running ones are
 #     left running, make dev on
 #     a free loopback port (PORT=...; the README's 127.0.0.1:5000 becomes it);
 #   - real requests to each page, then headless Chromium registers and logs in
@@ -12,7 +12,8 @@
 #     out (session: then follows a password reset link from make mail's
 #     folder), failing on any CSP violation or console error (none: the public
 #     page); for jwt, the README's "Use the API" block runs as written and must
-#     read the account back and revoke its tokens;
+#     confirm the address with the mailed link, read the account back, revoke
+#     its tokens and reset the password with a mailed link;
 #   - "Test it": make test and make lint, as written;
 #   - make lock must leave both locks byte for byte as they were.
 # Every command runs in a clean environment (PATH, HOME, a UTF-8 locale and
@@ -161,11 +162,14 @@ follow_readme() { # follow_readme AUTH
     if ! (cd "$dir" && "${fresh[@]}" bash -e -c "set -o pipefail; ${api//127.0.0.1:5000/127.0.0.1:$port}") >"$work/$name-api.log" 2>&1; then
       cat "$work/$name-api.log"; echo "  FAIL the README's API commands"; return 1
     fi
-    # The account twice: as registered, then read back with the access token.
-    if [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"email":"ada@example.com"' | wc -l)" != 2 ]; then
-      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not read the account back"; return 1
+    # The address confirmed with the mailed link, then the account read back with the access token.
+    if ! grep -q 'Your address is confirmed' "$work/$name-api.log" ||
+      ! grep -q 'Your password has been changed' "$work/$name-api.log" ||
+      [ "$(grep -o '"access_token"' "$work/$name-api.log" | wc -l)" != 1 ] ||
+      [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"email":"ada@example.com"' | wc -l)" != 1 ]; then
+      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not confirm the address and read the account back"; return 1
     fi
-    echo "  ok   the README's API commands: registered, got tokens, read /me, refreshed, revoked"
+    echo "  ok   the README's API commands: registered, confirmed with the mailed link, got tokens, read /me, refreshed, revoked, reset the password by mail and logged in with the new one"
   else
     # With the catcher running, the browser follows a mailed reset link too.
     local mail_dir=""

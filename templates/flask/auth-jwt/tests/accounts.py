@@ -1,11 +1,38 @@
 """Helpers that call the account API the way a client program does."""
 
+import re
+
 EMAIL = "Ada@Example.com"
 PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "tulip anvil orbit seventeen"
 
 
-def register(client, email=EMAIL, password=PASSWORD):
-    return client.post("/api/v1/auth/register", json={"email": email, "password": password})
+def register(client, email=EMAIL, password=PASSWORD, confirmed=True):
+    """Register; ``confirmed`` then marks the address confirmed in the
+    database, as using the mailed link would (the tests of that link use it
+    for real)."""
+    response = client.post("/api/v1/auth/register", json={"email": email, "password": password})
+    if confirmed and response.status_code == 202:
+        mark_confirmed(client.application, email)
+    return response
+
+
+def mark_confirmed(app, email):
+    import importlib
+
+    from sqlalchemy import func, update
+
+    # The address as the app stores it.
+    stored = importlib.import_module(f"{app.import_name}.addresses").normalize_email(email)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        users = db.metadata.tables["users"]
+        db.session.execute(
+            update(users)
+            .where(users.c.email == stored, users.c.email_verified_at.is_(None))
+            .values(email_verified_at=func.now())
+        )
+        db.session.commit()
 
 
 def log_in(client, email=EMAIL, password=PASSWORD):
@@ -22,3 +49,11 @@ def tokens(client, email=EMAIL, password=PASSWORD) -> dict:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def mailed_token(mail_server, page, email="ada@example.com", count=1):
+    """The token of the link to the client's PAGE in the newest of ``count``
+    mails to ``email`` that carry one."""
+    pattern = re.compile(r"http://localhost:3000/" + re.escape(page) + r"\?token=([A-Za-z0-9._-]+)")
+    mails = mail_server.wait_for(email, count, having=pattern)
+    return pattern.search(mails[-1].text()).group(1)

@@ -12,14 +12,32 @@ import pytest
 from flask import Flask
 
 from orders_api import create_app
+from orders_api.after_response import (
+    wait_until_done,
+)
 
+from .mail_server import MailServer
 from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
 
 
+@pytest.fixture(scope="session")
+def running_mail_server(tmp_path_factory):
+    with MailServer(tmp_path_factory.mktemp("mail")).running() as server:
+        yield server
+
+
 @pytest.fixture
-def environ(tmp_path):
+def mail_server(running_mail_server):
+    """The SMTP server the app sends to (STARTTLS, verified, with a log-in),
+    emptied for each test."""
+    running_mail_server.reset()
+    return running_mail_server
+
+
+@pytest.fixture
+def environ(tmp_path, mail_server):
     """The environment the app under test is created from."""
-    return base_environ(tmp_path)
+    return {**base_environ(tmp_path), **mail_server.settings()}
 
 
 @pytest.fixture
@@ -28,6 +46,7 @@ def make_app(environ):
     keyword arguments override settings. ``migrated=True`` applies the
     migrations now and drops the tables after the test."""
     created: list[Flask] = []
+    made: list[Flask] = []
 
     def factory(
         environ_override: dict[str, str] | None = None, *, migrated: bool = False, **overrides
@@ -35,14 +54,21 @@ def make_app(environ):
         # A fresh prefix keeps the sessions of one test away from the next
         # when they share a real cache server.
         overrides.setdefault("SESSION_KEY_PREFIX", f"test-{uuid.uuid4().hex}:session:")
+        # And its per-account counters (the same test address in every test).
+        overrides.setdefault("RATELIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
         app = create_app(environ if environ_override is None else environ_override, overrides)
         app.test_client_class = BrowserLikeClient
+        made.append(app)
         if migrated:
             migrate(app)
             created.append(app)
         return app
 
     yield factory
+    for app in made:
+        # Mail leave after the response: none may reach
+        # the next test's mailbox or tables.
+        wait_until_done(app)
     for app in created:
         reset_database(app)
 

@@ -28,6 +28,9 @@ PRODUCTION = {
     "TRUSTED_HOSTS": "app.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "JWT_SECRET_KEY": secrets.token_hex(32),
+    "MAIL_SERVER": "smtp.example.com",
+    "MAIL_FROM": "noreply@example.com",
+    "CLIENT_APP_URL": "https://app.example.com",
 }
 
 
@@ -106,6 +109,48 @@ def test_every_fallback_key_is_checked():
 def test_a_fallback_key_must_not_be_the_current_key():
     with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS entry 1 must differ"):
         create_app({**PRODUCTION, "SECRET_KEY_FALLBACKS": PRODUCTION["SECRET_KEY"]})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ACCOUNT_MAIL_RATE_LIMIT", "5 per fortnight", "must be rate limits"),
+        ("ACCOUNT_MAIL_RATE_LIMIT", "0 per hour", "must be rate limits of at least 1"),
+    ],
+)
+def test_per_account_limits_are_checked(name, value, message):
+    with pytest.raises(ConfigError, match=f"{name} {message}"):
+        create_app({**PRODUCTION, name: value})
+
+
+def test_production_needs_the_client_app_url():
+    settings = {**PRODUCTION}
+    del settings["CLIENT_APP_URL"]
+    with pytest.raises(ConfigError, match="without CLIENT_APP_URL"):
+        create_app(settings)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://app.example.com",
+        "app.example.com",
+        "https://app.example.com/?next=x",
+        "https://app.example.com/#x",
+        "https://app.example.com:port",
+        "javascript:alert(1)",
+    ],
+)
+def test_the_client_app_url_is_https_or_on_this_host(url):
+    with pytest.raises(ConfigError, match="CLIENT_APP_URL must be the https address"):
+        create_app({**PRODUCTION, "CLIENT_APP_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["https://app.example.com", "https://example.com/app/", "http://127.0.0.1:3000"]
+)
+def test_a_client_app_url_over_https_or_on_this_host_is_accepted(url):
+    assert create_app({**PRODUCTION, "CLIENT_APP_URL": url}).config["CLIENT_APP_URL"] == url
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ def test_one_more_hash_is_refused_within_the_wait(make_app):
 def test_a_busy_log_in_gets_503_with_retry_after(make_app, caplog, monkeypatch):
     app = make_app(migrated=True, PASSWORD_HASHING_WAIT_SECONDS=0)
     client = app.test_client()
-    assert register(client).status_code == 201
+    assert register(client).status_code == 202
     # The app's logger does not propagate; listen to it for this test only.
     monkeypatch.setattr(app.logger, "handlers", [*app.logger.handlers, caplog.handler])
     with every_slot_taken(app):

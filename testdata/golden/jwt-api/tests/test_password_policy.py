@@ -175,7 +175,7 @@ def test_registration_refuses_a_breached_password(checking_app):
 
 def test_log_in_never_asks_the_breach_service(checking_app, range_server):
     client = checking_app.test_client()
-    assert register(client).status_code == 201
+    assert register(client).status_code == 202
     asked = len(range_server.requests)
     assert log_in(client, email=EMAIL).status_code == 200
     assert len(range_server.requests) == asked

@@ -134,6 +134,7 @@ def test_session_lifetimes_default_to_30_idle_minutes_and_12_hours():
         ("ACCOUNT_LOGIN_RATE_LIMIT", "", "must be rate limits"),
         ("ACCOUNT_LOGIN_RATE_LIMIT", "0 per minute", "must be rate limits of at least 1"),
         ("ACCOUNT_MAIL_RATE_LIMIT", "5 per fortnight", "must be rate limits"),
+        ("ACCOUNT_MAIL_RATE_LIMIT", "0 per hour", "must be rate limits of at least 1"),
         ("DEVICE_COOKIE_DAYS", "0", "must be from 1 to 730"),
         ("DEVICE_COOKIE_DAYS", "731", "must be from 1 to 730"),
     ],

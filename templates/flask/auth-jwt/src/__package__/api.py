@@ -1,9 +1,9 @@
-"""The JSON API under /api/v1: accounts, tokens and the caller's profile.
+"""The JSON API under /api/v1: registration, tokens and the caller's profile.
 
-Bearer tokens, not cookies, authenticate these routes. A page on another
-site cannot make a browser attach them, so CSRF tokens do not apply: this
-blueprint, and only this one, is exempt from CSRF protection. Every write
-must also be JSON, which a plain HTML form cannot send.
+Registration answers the same for a new address and a taken one, with the
+same work (a password hash) either way: a new address is mailed a
+confirmation link, a taken one a notice that someone tried to register with
+it (api_links.py). An account gets tokens once its address is confirmed.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from functools import wraps
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .account_links import mail_allowed
 from .addresses import normalize_email
-from .extensions import csrf, db, limiter
+from .api_links import REGISTRATION_SENT, send_confirmation, tell_the_owner
+from .api_requests import api_blueprint, error, fields, login_rate_limit, unauthorized
+from .extensions import db, limiter
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
@@ -31,47 +34,13 @@ from .tokens import (
     verify_access_token,
 )
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
+bp = api_blueprint("api", "/api/v1")
 
-
-def login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-@bp.before_request
-def require_json_bodies():
-    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and not request.is_json:
-        abort(415)
-
-
-def _json_body() -> object:
-    """The parsed JSON body, or None when it is not JSON. Flask's silent
-    parsing swallows ValueError (bad syntax, invalid UTF-8) but not the
-    RecursionError of deeply nested arrays, which must be a 400 too."""
-    try:
-        return request.get_json(silent=True)
-    except RecursionError:
-        return None
-
-
-def _fields(*names: str) -> dict[str, str]:
-    """The named string fields of the JSON body, or 400."""
-    body = _json_body()
-    if not isinstance(body, dict):
-        abort(400)
-    values = {name: body.get(name) for name in names}
-    if not all(isinstance(value, str) and value for value in values.values()):
-        abort(400)
-    return values
-
-
-def _unauthorized(error: str = "invalid_token"):
-    response = jsonify(error="You need to sign in.")
-    response.status_code = 401
-    # RFC 6750: tell the client which scheme, and that its token is the problem.
-    response.headers["WWW-Authenticate"] = f'Bearer realm="api", error="{error}"'
-    return response
+# The one answer to a refused log-in, whatever the reason.
+LOGIN_FAILED = (
+    "Invalid email or password, or an address not confirmed yet "
+    "(if so, we have mailed you the link again)."
+)
 
 
 def _token_response(user: User, refresh_token: str):
@@ -93,14 +62,14 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorized("invalid_request")
+            return unauthorized("invalid_request")
         try:
             g.user = verify_access_token(token.strip())
         except RejectedTokenError as refused:
             current_app.logger.warning(
                 "access token refused", extra={"event": "token_refused", "reason": str(refused)}
             )
-            return _unauthorized()
+            return unauthorized()
         return view(*args, **kwargs)
 
     return wrapper
@@ -109,57 +78,84 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.post("/auth/register")
 @limiter.limit(login_rate_limit)
 def register():
-    fields = _fields("email", "password")
+    values = fields("email", "password")
     try:
-        email = validate_email(fields["email"], check_deliverability=False).normalized
+        email = validate_email(values["email"], check_deliverability=False).normalized
     except EmailNotValidError:
-        return jsonify(error="Enter a valid email address."), 400
-    password = fields["password"]
+        return error("Enter a valid email address.", 400)
+    password = values["password"]
     problem = password_problem(password, email=email)
     if problem:
-        return jsonify(error=problem), 400
-    user = User(email=normalize_email(email), password_hash=hash_password(password))
+        return error(problem, 400)
+    email = normalize_email(email)
+    # Hashed and counted for every address, new or taken: the same work either way.
+    password_hash = hash_password(password)
+    allowed = mail_allowed(email)
+    user = User(email=email, password_hash=password_hash)
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return jsonify(error="An account with this email cannot be created."), 400
-    current_app.logger.info("account registered", extra={"event": "register", "user_id": user.id})
-    return jsonify(id=user.id, email=user.email), 201
+        tell_the_owner(email, allowed)
+    else:
+        current_app.logger.info(
+            "account registered; confirmation link sent",
+            extra={"event": "register", "user_id": user.id},
+        )
+        if allowed:
+            send_confirmation(user)
+    return jsonify(message=REGISTRATION_SENT), 202
 
 
 @bp.post("/auth/token")
 @limiter.limit(login_rate_limit)
 def token():
-    fields = _fields("email", "password")
+    values = fields("email", "password")
     # Bounded hashing work: no stored password is longer, so the cut never matches.
-    password = fields["password"][: MAX_PASSWORD_LENGTH + 1]
-    user = db.session.scalar(select(User).where(User.email == normalize_email(fields["email"])))
+    password = values["password"][: MAX_PASSWORD_LENGTH + 1]
+    user = db.session.scalar(select(User).where(User.email == normalize_email(values["email"])))
     if user is None:
         spend_verification_time(password)
     elif verify_password(user.password_hash, password):
+        if user.email_verified_at is None:
+            return _refuse_unconfirmed(user)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         refresh_token = issue_refresh_token(user)
         db.session.commit()
         current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
         return _token_response(user, refresh_token)
-    current_app.logger.warning("log-in failed", extra={"event": "login_failed"})
-    return _unauthorized("invalid_grant")
+    current_app.logger.warning(
+        "log-in failed", extra={"event": "login_failed", "user_id": user.id if user else None}
+    )
+    return unauthorized("invalid_grant", LOGIN_FAILED)
+
+
+def _refuse_unconfirmed(user: User):
+    """Refused like a wrong password: whoever registered a free address with
+    a password of their choosing must not learn here that it was free. Its
+    owner gets the confirmation link again."""
+    current_app.logger.info(
+        "log-in refused: address not confirmed",
+        extra={"event": "login_unconfirmed", "user_id": user.id},
+    )
+    if mail_allowed(user.email):
+        send_confirmation(user)
+    return unauthorized("invalid_grant", LOGIN_FAILED)
 
 
 @bp.post("/auth/refresh")
 @limiter.limit(login_rate_limit)
 def refresh():
-    presented = _fields("refresh_token")["refresh_token"]
+    presented = fields("refresh_token")["refresh_token"]
     try:
         user, following = rotate_refresh_token(presented)
     except RejectedTokenError as refused:
         current_app.logger.warning(
             "refresh refused", extra={"event": "refresh_refused", "reason": str(refused)}
         )
-        return _unauthorized("invalid_grant")
+        return unauthorized("invalid_grant")
     current_app.logger.info("tokens refreshed", extra={"event": "refresh", "user_id": user.id})
     return _token_response(user, following)
 
@@ -167,7 +163,7 @@ def refresh():
 @bp.post("/auth/revoke")
 @limiter.limit(login_rate_limit)
 def revoke():
-    revoke_refresh_token(_fields("refresh_token")["refresh_token"])
+    revoke_refresh_token(fields("refresh_token")["refresh_token"])
     current_app.logger.info("refresh token revoked", extra={"event": "logout"})
     # The same answer whether or not the token existed (RFC 7009).
     return "", 204

@@ -9,7 +9,19 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, config, errors, extensions, health, logs, main, security
+from . import (
+    api,
+    api_links,
+    config,
+    errors,
+    extensions,
+    health,
+    housekeeping,
+    logs,
+    main,
+    security,
+    users_cli,
+)
 
 
 def create_app(
@@ -42,5 +54,8 @@ def create_app(
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_links.bp)
+    housekeeping.init_app(app)
+    app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)
     return app

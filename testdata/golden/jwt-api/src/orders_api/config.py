@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from limits import parse_many
+
 ENVIRONMENTS = ("production", "development", "testing")
 MIN_SECRET_KEY_LENGTH = 32
 # What production asks of every signing key, stated in full in WEAK_SECRET_RULE.
@@ -44,6 +46,12 @@ LOG_FORMATS = ("json", "text")
 # characters every account must be able to use (the limit is 128).
 MIN_PASSWORD_LENGTH_FLOOR = 8
 MIN_PASSWORD_LENGTH_CEILING = 64
+# How mail reaches the SMTP server: STARTTLS on the submission port, TLS from
+# the first byte (implicit), or plain SMTP, which only a loopback host gets.
+MAIL_TLS_MODES = ("starttls", "implicit", "none")
+MAIL_DEFAULT_PORTS = {"starttls": 587, "implicit": 465, "none": 25}
+# The development mail catcher (make mail).
+DEV_MAIL_PORT = 1025
 # How production reaches its database and cache servers: "required" means TLS
 # with certificate and host-name checks for every server not on this machine;
 # "private-network" is the operator's statement that nothing else can reach
@@ -182,6 +190,41 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "PASSWORD_HASHING_WAIT_SECONDS": _int(environ, "PASSWORD_HASHING_WAIT_SECONDS", 1),
         }
     )
+    # Development sends to the mail catcher on this machine (make mail).
+    development = app_env == "development"
+    mail_tls = _choice(environ, "MAIL_TLS", MAIL_TLS_MODES, "none" if development else "starttls")
+    settings.update(
+        {
+            "MAIL_SERVER": environ.get("MAIL_SERVER", "127.0.0.1" if development else "").strip(),
+            "MAIL_PORT": _int(
+                environ, "MAIL_PORT", DEV_MAIL_PORT if development else MAIL_DEFAULT_PORTS[mail_tls]
+            ),
+            "MAIL_TLS": mail_tls,
+            # The CA certificates that verify the server's (PEM file); empty: the system's.
+            "MAIL_CA_FILE": environ.get("MAIL_CA_FILE", ""),
+            "MAIL_USERNAME": environ.get("MAIL_USERNAME", ""),
+            "MAIL_PASSWORD": environ.get("MAIL_PASSWORD", ""),
+            "MAIL_FROM": environ.get(
+                "MAIL_FROM", "noreply@localhost" if development else ""
+            ).strip(),
+            # How long a password reset link works.
+            "PASSWORD_RESET_MINUTES": _int(environ, "PASSWORD_RESET_MINUTES", 30),
+            # How long an address confirmation link works, and how long an
+            # account may stay unconfirmed before flask users purge-unconfirmed
+            # deletes it.
+            "EMAIL_VERIFICATION_HOURS": _int(environ, "EMAIL_VERIFICATION_HOURS", 24),
+            "UNCONFIRMED_ACCOUNT_DAYS": _int(environ, "UNCONFIRMED_ACCOUNT_DAYS", 7),
+            # Mails one address can be sent (reset and confirmation links,
+            # notices), whoever asks.
+            "ACCOUNT_MAIL_RATE_LIMIT": environ.get("ACCOUNT_MAIL_RATE_LIMIT", "5 per hour"),
+            # The web address of the client application whose pages open the
+            # links the API mails (api_links.py): <CLIENT_APP_URL>/confirm-address,
+            # /reset-password and /log-in.
+            "CLIENT_APP_URL": environ.get(
+                "CLIENT_APP_URL", "" if app_env == "production" else "http://localhost:3000"
+            ).strip(),
+        }
+    )
     jwt_secret = environ.get("JWT_SECRET_KEY", "")
     if not jwt_secret and app_env != "production":
         jwt_secret = secrets.token_hex(32)
@@ -223,6 +266,8 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"JWT_SESSION_DAYS must be from 1 to 365; got {settings['JWT_SESSION_DAYS']}"
         )
+    _validate_mail(settings)
+    _validate_account_limits(settings)
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:
@@ -234,6 +279,9 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
             ("TRUSTED_HOSTS", settings.get("TRUSTED_HOSTS")),
             ("REDIS_URL", settings.get("REDIS_URL")),
             ("JWT_SECRET_KEY", settings.get("JWT_SECRET_KEY")),
+            ("MAIL_SERVER", settings.get("MAIL_SERVER")),
+            ("MAIL_FROM", settings.get("MAIL_FROM")),
+            ("CLIENT_APP_URL", settings.get("CLIENT_APP_URL")),
         )
         if not present
     ]
@@ -328,6 +376,84 @@ def _is_range_api_url(raw: str) -> bool:
     return bool(
         secure and url.hostname and url.path.endswith("/") and not (url.query or url.fragment)
     )
+
+
+def _validate_mail(settings: Mapping[str, Any]) -> None:
+    """Mail goes out over verified TLS, or plain to this host only. Messages
+    name the setting, never a password."""
+    server, sender = settings["MAIL_SERVER"], settings["MAIL_FROM"]
+    if not server:
+        if settings["APP_ENV"] == "production":
+            return  # named among the missing settings
+        raise ConfigError("MAIL_SERVER is not set; set the SMTP server's host name")
+    if settings["MAIL_TLS"] == "none" and not is_local(server):
+        raise ConfigError(
+            f"MAIL_SERVER {server!r} is not on this host, and MAIL_TLS is none: set MAIL_TLS to "
+            "starttls or implicit (plain SMTP goes to a loopback address only)"
+        )
+    if not 0 < settings["MAIL_PORT"] < 65536:
+        raise ConfigError(f"MAIL_PORT must be a TCP port, 1 to 65535; got {settings['MAIL_PORT']}")
+    if sender.count("@") != 1 or any(c.isspace() or c in '<>,;"\\' for c in sender):
+        raise ConfigError(
+            f"MAIL_FROM must be one plain address such as noreply@example.com; got {sender!r}"
+        )
+    if bool(settings["MAIL_USERNAME"]) != bool(settings["MAIL_PASSWORD"]):
+        raise ConfigError("MAIL_USERNAME and MAIL_PASSWORD go together: set both or neither")
+    if settings["MAIL_USERNAME"] and settings["MAIL_TLS"] == "none":
+        raise ConfigError(
+            "MAIL_PASSWORD would cross the network in the clear: set MAIL_TLS to starttls "
+            "or implicit"
+        )
+    if settings["MAIL_CA_FILE"] and not Path(settings["MAIL_CA_FILE"]).is_file():
+        raise ConfigError(f"MAIL_CA_FILE names no file: {settings['MAIL_CA_FILE']!r}")
+    for name in ("PASSWORD_RESET_MINUTES", "EMAIL_VERIFICATION_HOURS", "UNCONFIRMED_ACCOUNT_DAYS"):
+        if settings[name] < 1:
+            raise ConfigError(f"{name} must be at least 1; got {settings[name]}")
+
+
+def _validate_account_limits(settings: Mapping[str, Any]) -> None:
+    for name in ("ACCOUNT_MAIL_RATE_LIMIT",):
+        if not _rate_limits_parse(settings[name]):
+            raise ConfigError(
+                f"{name} must be rate limits of at least 1, such as "
+                f"'10 per 15 minutes; 100 per day'; got {settings[name]!r}"
+            )
+    _validate_client_app_url(settings)
+
+
+def _validate_client_app_url(settings: Mapping[str, Any]) -> None:
+    """The links the API mails open pages of the client application: over
+    https (http only on this host, for development), with nothing the link's
+    own path and token could clash with."""
+    raw = settings["CLIENT_APP_URL"]
+    if not raw and settings["APP_ENV"] == "production":
+        return  # named among the missing settings
+    if not _is_client_app_url(raw):
+        raise ConfigError(
+            "CLIENT_APP_URL must be the https address of the client application, such as "
+            "https://app.example.com (http only to a loopback host), without a query or "
+            f"fragment; got {raw!r}"
+        )
+
+
+def _is_client_app_url(raw: str) -> bool:
+    url = urlsplit(raw)
+    try:
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    secure = url.scheme == "https" or (url.scheme == "http" and is_local(url.hostname))
+    return bool(secure and url.hostname and not (url.query or url.fragment))
+
+
+def _rate_limits_parse(text: str) -> bool:
+    """Whether TEXT is one or more limits, each allowing at least one (a
+    limit of 0 would refuse every request)."""
+    try:
+        limits = parse_many(text)
+    except ValueError:
+        return False
+    return bool(limits) and all(limit.amount >= 1 for limit in limits)
 
 
 def _validate_backend_tls(settings: Mapping[str, Any]) -> None:

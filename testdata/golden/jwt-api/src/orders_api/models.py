@@ -29,6 +29,9 @@ class User(db.Model):
     # In every access token and refresh token; a new one ends them all.
     auth_key: Mapped[str] = mapped_column(String(64), default=new_auth_key)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set when the owner of the address used the confirmation link (or a
+    # reset link); until then the account gets no tokens.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(db.Model):

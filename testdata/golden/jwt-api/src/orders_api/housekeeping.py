@@ -3,7 +3,7 @@ app itself, about once a day, so no deployment needs a scheduler for it
 (`flask users purge-unconfirmed` does the same on demand).
 
 Each worker process looks at most once an hour, after a response Flask
-serves (a page, /readyz; not /healthz, which never reaches Flask), whether
+serves (an API call, /readyz; not /healthz, which never reaches Flask), whether
 a purge is due; the rate-limit store, which every worker and replica shares
 when there is a cache server (else every worker of one host), records the
 day's purge once it succeeded, so the others skip it. The purge runs after
@@ -33,7 +33,7 @@ _checking = threading.Lock()
 
 def purge_unconfirmed() -> int:
     """Delete the accounts whose address was not confirmed within
-    UNCONFIRMED_ACCOUNT_DAYS (with their security events); how many went."""
+    UNCONFIRMED_ACCOUNT_DAYS; how many went."""
     cutoff = datetime.now(UTC) - timedelta(days=current_app.config["UNCONFIRMED_ACCOUNT_DAYS"])
     deleted = db.session.execute(
         delete(User).where(User.email_verified_at.is_(None), User.created_at < cutoff)

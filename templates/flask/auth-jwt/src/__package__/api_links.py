@@ -1,0 +1,223 @@
+"""The API's side of the links it mails (account_links.py): address
+confirmation and password reset.
+
+A link opens a page of the client application (CLIENT_APP_URL), which sends
+the link's token back here with what the page asked for. Requests for a
+link answer the same for every address, known or not, and the mail leaves
+after the response (mail.py), so neither the answer nor its timing tells
+whether an account exists. Requests are limited per client address
+(LOGIN_RATE_LIMIT) and mail per address (ACCOUNT_MAIL_RATE_LIMIT).
+
+- Confirmation: the link works for EMAIL_VERIFICATION_HOURS and dies once
+  the address is confirmed. It confirms only with the account's password, so
+  the owner of an address someone else registered cannot hand that account
+  to them (they reset its password instead, which also confirms).
+- Reset: the link works for PASSWORD_RESET_MINUTES and dies with any change
+  of the password or the address. Using it gives the account a new auth_key,
+  which ends every access and refresh token, and confirms the address.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import current_app, jsonify
+from sqlalchemy import select, update
+
+from .account_links import account_for, mail_allowed, make_token
+from .addresses import normalize_email
+from .api_requests import (
+    MAX_EMAIL_LENGTH,
+    MAX_LINK_TOKEN_LENGTH,
+    api_blueprint,
+    error,
+    fields,
+    login_rate_limit,
+)
+from .extensions import db, limiter
+from .mail import send_mail
+from .models import User, new_auth_key
+from .password_policy import MAX_PASSWORD_LENGTH, password_problem
+from .passwords import hash_password, verify_password
+
+bp = api_blueprint("api_links", "/api/v1/auth")
+
+REGISTRATION_SENT = (
+    "Check your mail: unless the address already has an account, we have sent it a link to "
+    "confirm it, and then you can log in."
+)
+RESET_SENT = "If an account uses that address, a link to reset its password is on its way."
+LINK_INVALID = (
+    "This link does not work: it has expired, was already used, or the account changed "
+    "since it was sent. Ask for a new one."
+)
+
+
+def client_link(page: str, **query: str) -> str:
+    """The address of a page of the client application, with QUERY."""
+    base = current_app.config["CLIENT_APP_URL"].rstrip("/")
+    return f"{base}/{page}" + (f"?{urlencode(query)}" if query else "")
+
+
+def send_confirmation(user: User) -> None:
+    send_mail(
+        user.email,
+        "Confirm your email address",
+        "confirm_address",
+        link=client_link("confirm-address", token=make_token("address-confirmation", user)),
+        hours=current_app.config["EMAIL_VERIFICATION_HOURS"],
+    )
+
+
+def tell_the_owner(email: str, allowed: bool) -> None:
+    """Someone registered with an address that has an account: tell its owner,
+    not the one who asked."""
+    owner = db.session.scalar(select(User).where(User.email == email))
+    current_app.logger.info(
+        "registration with a taken address; its owner is told",
+        extra={"event": "register_taken", "user_id": owner.id if owner else None},
+    )
+    if owner is not None and allowed:
+        send_mail(
+            owner.email,
+            "Someone tried to register with your address",
+            "registration_attempt",
+            login_link=client_link("log-in"),
+            reset_link=client_link("reset-password"),
+        )
+
+
+def _link_token(value: str) -> str | None:
+    return value if len(value) <= MAX_LINK_TOKEN_LENGTH else None
+
+
+def _address(value: str) -> str | None:
+    return normalize_email(value) if len(value) <= MAX_EMAIL_LENGTH else None
+
+
+@bp.post("/confirm")
+@limiter.limit(login_rate_limit)
+def confirm():
+    """Confirm an address: {"token": from the link, "password": the account's}."""
+    values = fields("token", "password")
+    token = _link_token(values["token"])
+    user = account_for("address-confirmation", token) if token else None
+    if user is None:
+        return error(LINK_INVALID, 400)
+    # Bounded hashing work: no stored password is longer, so the cut never matches.
+    if not verify_password(user.password_hash, values["password"][: MAX_PASSWORD_LENGTH + 1]):
+        current_app.logger.warning(
+            "address confirmation refused: wrong password",
+            extra={"event": "address_confirmation_failed", "user_id": user.id},
+        )
+        return error(
+            "This is not the password of this account. If you did not register it, "
+            "reset its password instead.",
+            # Not 401: the request is not missing a token, and clients take a
+            # 401 from this API to mean that their access token is no good.
+            403,
+        )
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.email_verified_at.is_(None))
+        .values(email_verified_at=datetime.now(UTC))
+    )
+    db.session.commit()
+    current_app.logger.info(
+        "address confirmed", extra={"event": "address_confirmed", "user_id": user.id}
+    )
+    return jsonify(message="Your address is confirmed. You can log in.")
+
+
+@bp.post("/confirm/again")
+@limiter.limit(login_rate_limit)
+def resend_confirmation():
+    """A new confirmation link: {"email": ...}; the same answer for every address."""
+    email = _address(fields("email")["email"])
+    if email is None:
+        return error("Enter a valid email address.", 400)
+    allowed = mail_allowed(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and user.email_verified_at is None and allowed:
+        send_confirmation(user)
+        current_app.logger.info(
+            "confirmation link sent again",
+            extra={"event": "confirmation_resent", "user_id": user.id},
+        )
+    return jsonify(message=REGISTRATION_SENT), 202
+
+
+@bp.post("/reset")
+@limiter.limit(login_rate_limit)
+def request_reset():
+    """A password reset link: {"email": ...}; the same answer for every address."""
+    email = _address(fields("email")["email"])
+    if email is None:
+        return error("Enter a valid email address.", 400)
+    # Counted for every address, known or not: the same work either way.
+    allowed = mail_allowed(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and allowed:
+        send_mail(
+            user.email,
+            "Reset your password",
+            "password_reset",
+            link=client_link("reset-password", token=make_token("password-reset", user)),
+            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+        )
+        current_app.logger.info(
+            "password reset link sent",
+            extra={"event": "password_reset_requested", "user_id": user.id},
+        )
+    elif user is not None:
+        current_app.logger.warning(
+            "password reset mail limit reached; no mail sent",
+            extra={"event": "password_reset_limited", "user_id": user.id},
+        )
+    else:
+        current_app.logger.info(
+            "password reset asked for an unknown address",
+            extra={"event": "password_reset_unknown"},
+        )
+    return jsonify(message=RESET_SENT), 202
+
+
+@bp.post("/reset/new")
+@limiter.limit(login_rate_limit)
+def reset_password():
+    """Choose a new password: {"token": from the link, "password": the new one}."""
+    values = fields("token", "password")
+    token = _link_token(values["token"])
+    user = account_for("password-reset", token) if token else None
+    if user is None:
+        return error(LINK_INVALID, 400)
+    problem = password_problem(values["password"], email=user.email)
+    if problem:
+        return error(problem, 400)
+    old_hash, new_hash = user.password_hash, hash_password(values["password"])
+    # Conditional on the hash the link was checked against: of two uses of
+    # one link at once, exactly one changes the password.
+    changed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.password_hash == old_hash)
+        .values(
+            password_hash=new_hash,
+            # Every access and refresh token carries the old key: all end.
+            auth_key=new_auth_key(),
+            email_verified_at=user.email_verified_at or datetime.now(UTC),
+        )
+    ).rowcount
+    db.session.commit()
+    if changed != 1:
+        return error(LINK_INVALID, 400)
+    current_app.logger.info(
+        "password reset; every token ended", extra={"event": "password_reset", "user_id": user.id}
+    )
+    send_mail(
+        user.email,
+        "Your password was changed",
+        "password_changed",
+        reset_link=client_link("reset-password"),
+    )
+    return jsonify(message="Your password has been changed, and every log-in ended. Log in again.")

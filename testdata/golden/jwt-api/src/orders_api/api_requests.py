@@ -1,0 +1,70 @@
+"""What every route of the JSON API shares: JSON bodies in, JSON errors out.
+
+Bearer tokens, not cookies, authenticate the API. A page on another site
+cannot make a browser attach them, so CSRF tokens do not apply: the API's
+blueprints, and only they, are exempt from CSRF protection. Every write
+must also be JSON, which a plain HTML form cannot send.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from .extensions import csrf
+
+# The longest token a mailed link can carry; a longer one is not ours.
+MAX_LINK_TOKEN_LENGTH = 512
+# The longest address a form field takes (RFC 5321's path limit).
+MAX_EMAIL_LENGTH = 254
+
+
+def api_blueprint(name: str, url_prefix: str) -> Blueprint:
+    """A blueprint for JSON routes: CSRF-exempt, and writes must be JSON."""
+    bp = Blueprint(name, __name__, url_prefix=url_prefix)
+    csrf.exempt(bp)
+    bp.before_request(_require_json_bodies)
+    return bp
+
+
+def login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _require_json_bodies():
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and not request.is_json:
+        abort(415)
+
+
+def _json_body() -> object:
+    """The parsed JSON body, or None when it is not JSON. Flask's silent
+    parsing swallows ValueError (bad syntax, invalid UTF-8) but not the
+    RecursionError of deeply nested arrays, which must be a 400 too."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
+def fields(*names: str) -> dict[str, str]:
+    """The named string fields of the JSON body, or 400."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        abort(400)
+    values = {name: body.get(name) for name in names}
+    if not all(isinstance(value, str) and value for value in values.values()):
+        abort(400)
+    return values
+
+
+def error(message: str, status: int):
+    """A JSON error answer: {"error": message}."""
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def unauthorized(error_code: str = "invalid_token", message: str = "You need to sign in."):
+    response = error(message, 401)
+    # RFC 6750: tell the client which scheme, and that its token is the problem.
+    response.headers["WWW-Authenticate"] = f'Bearer realm="api", error="{error_code}"'
+    return response
