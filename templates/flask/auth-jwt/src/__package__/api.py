@@ -43,7 +43,7 @@ LOGIN_FAILED = (
 )
 
 
-def _token_response(user: User, refresh_token: str):
+def token_response(user: User, refresh_token: str):
     access_token, expires_in = create_access_token(user)
     return jsonify(
         access_token=access_token,
@@ -125,7 +125,7 @@ def token():
         refresh_token = issue_refresh_token(user)
         db.session.commit()
         current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
-        return _token_response(user, refresh_token)
+        return token_response(user, refresh_token)
     current_app.logger.warning(
         "log-in failed", extra={"event": "login_failed", "user_id": user.id if user else None}
     )
@@ -157,7 +157,7 @@ def refresh():
         )
         return unauthorized("invalid_grant")
     current_app.logger.info("tokens refreshed", extra={"event": "refresh", "user_id": user.id})
-    return _token_response(user, following)
+    return token_response(user, following)
 
 
 @bp.post("/auth/revoke")

@@ -1,5 +1,5 @@
 """The API's side of the links it mails (account_links.py): address
-confirmation and password reset.
+confirmation, password reset and the confirmation of a new address.
 
 A link opens a page of the client application (CLIENT_APP_URL), which sends
 the link's token back here with what the page asked for. Requests for a
@@ -15,6 +15,10 @@ whether an account exists. Requests are limited per client address
 - Reset: the link works for PASSWORD_RESET_MINUTES and dies with any change
   of the password or the address. Using it gives the account a new auth_key,
   which ends every access and refresh token, and confirms the address.
+- New address (asked for through api_account.py): the link carries the new
+  address, works for EMAIL_VERIFICATION_HOURS and dies with any change of the
+  password, the address or the auth_key. Using it ends every log-in of the
+  account and tells the old address where the account went.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from urllib.parse import urlencode
 
 from flask import current_app, jsonify
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from .account_links import account_for, mail_allowed, make_token
+from .account_links import account_and_details, account_for, mail_allowed, make_token
 from .addresses import normalize_email
 from .api_requests import (
     MAX_EMAIL_LENGTH,
@@ -36,7 +41,7 @@ from .api_requests import (
     login_rate_limit,
 )
 from .extensions import db, limiter
-from .mail import send_mail
+from .mail import hint, send_mail
 from .models import User, new_auth_key
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, verify_password
@@ -219,5 +224,64 @@ def reset_password():
         "Your password was changed",
         "password_changed",
         reset_link=client_link("reset-password"),
+        kept_this_one=False,
     )
     return jsonify(message="Your password has been changed, and every log-in ended. Log in again.")
+
+
+@bp.post("/email/confirm")
+@limiter.shared_limit(login_rate_limit, scope="current-password")
+def confirm_new_address():
+    """Make the new address the account's: {"token": from the link,
+    "password": the account's}. The password, not the link alone: a client
+    page that sends the token as it opens, or a mail scanner that runs it,
+    changes nothing, and whoever asks to move their own account to someone
+    else's address cannot get that address's owner to confirm it."""
+    values = fields("token", "password")
+    token = _link_token(values["token"])
+    found = account_and_details("address-change", token) if token else None
+    if found is None or len(found[1]) != 1:
+        return error(LINK_INVALID, 400)
+    user, (new_email,) = found
+    if not verify_password(user.password_hash, values["password"][: MAX_PASSWORD_LENGTH + 1]):
+        current_app.logger.warning(
+            "address change refused: wrong password",
+            extra={"event": "address_change_failed", "user_id": user.id},
+        )
+        return error(
+            "This is not the password of the account that asked for this address.",
+            # Not 401: the request is not missing a token (see confirm).
+            403,
+        )
+    old_email = user.email
+    # Conditional on what the link was checked against: of two links used at
+    # once, or a link and a password change, exactly one wins.
+    try:
+        changed = db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                User.email == old_email,
+                User.password_hash == user.password_hash,
+                User.auth_key == user.auth_key,
+            )
+            .values(email=new_email, email_verified_at=datetime.now(UTC), auth_key=new_auth_key())
+        ).rowcount
+        db.session.commit()
+    except IntegrityError:
+        # Registered by someone else since the link was sent.
+        db.session.rollback()
+        return error("This address now belongs to another account.", 409)
+    if changed != 1:
+        return error(LINK_INVALID, 400)
+    current_app.logger.info(
+        "address changed; every log-in ended",
+        extra={"event": "address_changed", "user_id": user.id},
+    )
+    send_mail(
+        old_email,
+        "Your account's email address was changed",
+        "address_changed",
+        new_email=hint(new_email),
+    )
+    return jsonify(message="Your account's address is the new one. Log in with it.")

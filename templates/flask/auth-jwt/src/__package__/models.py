@@ -33,6 +33,11 @@ class User(db.Model):
     # reset link); until then the account gets no tokens.
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    def end_all_log_ins(self) -> None:
+        """Every access and refresh token of this account stops working: each
+        one carries the old key."""
+        self.auth_key = new_auth_key()
+
 
 class RefreshToken(db.Model):
     """One refresh token, stored as a SHA-256 digest (the token itself is

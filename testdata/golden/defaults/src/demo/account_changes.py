@@ -30,7 +30,7 @@ from .account_security import current_password_field
 from .addresses import normalize_email
 from .auth import login_rate_limit
 from .extensions import db, limiter
-from .mail import send_mail
+from .mail import hint, send_mail
 from .models import User, new_auth_key
 from .passwords import verify_password
 from .security_events import record
@@ -51,13 +51,6 @@ class ChangeAddressForm(FlaskForm):
 
 class DeleteAccountForm(FlaskForm):
     current = current_password_field()
-
-
-def masked(email: str) -> str:
-    """An address with its mailbox name hidden but its first character: enough
-    for the owner to recognise it, little for anyone else."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}…@{domain}"
 
 
 def _password_refused(form: FlaskForm, template: str, event: str):
@@ -161,7 +154,7 @@ def confirm_address():
         old_email,
         "Your account's email address was changed",
         "address_changed",
-        new_email=masked(new_email),
+        new_email=hint(new_email),
     )
     logout_user()
     end_session()

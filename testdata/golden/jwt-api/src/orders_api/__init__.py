@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     api,
+    api_account,
     api_links,
     config,
     errors,
@@ -55,6 +56,7 @@ def create_app(
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_links.bp)
+    app.register_blueprint(api_account.bp)
     housekeeping.init_app(app)
     app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)

@@ -1,11 +1,12 @@
 """Links mailed to an account's address: password reset, address
-confirmation.
+confirmation, the confirmation of a new address (which the link carries).
 
 A link carries the account id and a fingerprint of what the link is about,
 signed with SECRET_KEY (HMAC-SHA256, a salt per purpose) and stamped with its
 time. It opens nothing once it is older than its lifetime, or once the
 fingerprint changed: a reset link dies with any change of the password or
-the email, a confirmation link once the address is
+the email, a new address's link also once the account's tokens are ended
+(any address change does that), a confirmation link once the address is
 confirmed or changed. It
 travels in the query string of a page of the client
 application (CLIENT_APP_URL), which sends it here in a JSON body.
@@ -33,6 +34,12 @@ def _reset_mark(user: User) -> str:
     return f"{user.password_hash}\0{user.email}"
 
 
+def _change_mark(user: User) -> str:
+    # The auth_key too: it changes with every change of the address, so a
+    # link dies even if the address later returns to what it was.
+    return f"{user.password_hash}\0{user.email}\0{user.auth_key}"
+
+
 def _confirmation_mark(user: User) -> str:
     return f"{user.email}\0{user.email_verified_at is not None}"
 
@@ -44,6 +51,7 @@ PURPOSES: dict[str, tuple[Callable[[User], str], Callable[[], int]]] = {
         _confirmation_mark,
         lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60,
     ),
+    "address-change": (_change_mark, lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60),
 }
 
 

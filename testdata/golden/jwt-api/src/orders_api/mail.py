@@ -38,6 +38,14 @@ def masked(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def hint(email: str) -> str:
+    """An address as a mail to its account's old address may show it: the
+    first character of the mailbox name and the domain, enough for the owner
+    to recognise it, little for anyone else."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}…@{domain}"
+
+
 def send_mail(to: str, subject: str, template: str, **context: Any) -> None:
     """Send a mail made from templates/mail/TEMPLATE.txt and .html (the HTML
     one autoescaped, as every .html template is), after the response."""
