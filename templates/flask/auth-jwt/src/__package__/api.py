@@ -25,6 +25,7 @@ from .extensions import db, limiter
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
+from .security_events import record, record_unsolicited
 from .tokens import (
     RejectedTokenError,
     create_access_token,
@@ -123,12 +124,15 @@ def token():
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         refresh_token = issue_refresh_token(user)
+        record(user.id, "login")
         db.session.commit()
         current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
         return token_response(user, refresh_token)
     current_app.logger.warning(
         "log-in failed", extra={"event": "login_failed", "user_id": user.id if user else None}
     )
+    if user is not None:
+        record_unsolicited(user.id, "login_failed")
     return unauthorized("invalid_grant", LOGIN_FAILED)
 
 

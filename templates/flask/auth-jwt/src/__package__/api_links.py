@@ -45,6 +45,7 @@ from .mail import hint, send_mail
 from .models import User, new_auth_key
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, verify_password
+from .security_events import record, record_unsolicited
 
 bp = api_blueprint("api_links", "/api/v1/auth")
 
@@ -83,6 +84,8 @@ def tell_the_owner(email: str, allowed: bool) -> None:
         "registration with a taken address; its owner is told",
         extra={"event": "register_taken", "user_id": owner.id if owner else None},
     )
+    if owner is not None:
+        record_unsolicited(owner.id, "register_taken")
     if owner is not None and allowed:
         send_mail(
             owner.email,
@@ -123,11 +126,13 @@ def confirm():
             # 401 from this API to mean that their access token is no good.
             403,
         )
-    db.session.execute(
+    confirmed = db.session.execute(
         update(User)
         .where(User.id == user.id, User.email_verified_at.is_(None))
         .values(email_verified_at=datetime.now(UTC))
-    )
+    ).rowcount
+    if confirmed == 1:
+        record(user.id, "address_confirmed")
     db.session.commit()
     current_app.logger.info(
         "address confirmed", extra={"event": "address_confirmed", "user_id": user.id}
@@ -163,6 +168,8 @@ def request_reset():
     # Counted for every address, known or not: the same work either way.
     allowed = mail_allowed(email)
     user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        record_unsolicited(user.id, "password_reset_requested")
     if user is not None and allowed:
         send_mail(
             user.email,
@@ -213,6 +220,8 @@ def reset_password():
             email_verified_at=user.email_verified_at or datetime.now(UTC),
         )
     ).rowcount
+    if changed == 1:
+        record(user.id, "password_reset")
     db.session.commit()
     if changed != 1:
         return error(LINK_INVALID, 400)
@@ -244,6 +253,8 @@ def confirm_new_address():
         return error(LINK_INVALID, 400)
     user, (new_email,) = found
     if not verify_password(user.password_hash, values["password"][: MAX_PASSWORD_LENGTH + 1]):
+        # Logged, not stored as a security event: whoever holds the link could
+        # otherwise write events at will and push the owner's out of the list.
         current_app.logger.warning(
             "address change refused: wrong password",
             extra={"event": "address_change_failed", "user_id": user.id},
@@ -267,6 +278,8 @@ def confirm_new_address():
             )
             .values(email=new_email, email_verified_at=datetime.now(UTC), auth_key=new_auth_key())
         ).rowcount
+        if changed == 1:
+            record(user.id, "address_changed")
         db.session.commit()
     except IntegrityError:
         # Registered by someone else since the link was sent.

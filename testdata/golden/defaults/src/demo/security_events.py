@@ -140,17 +140,23 @@ def _below_the_cap(user_id: int, kind: str) -> bool:
     return limiter.limiter.hit(limit, key, "security-event", kind, str(user_id))
 
 
+def newest(user: User) -> list[SecurityEvent]:
+    """The account's newest SHOWN events, newest first."""
+    return list(
+        db.session.scalars(
+            select(SecurityEvent)
+            .where(SecurityEvent.user_id == user.id)
+            .order_by(SecurityEvent.id.desc())
+            .limit(SHOWN)
+        )
+    )
+
+
 def recent(user: User) -> list[tuple[str, str, str]]:
     """The account's newest events as (time in UTC, kind, client address)."""
-    events = db.session.scalars(
-        select(SecurityEvent)
-        .where(SecurityEvent.user_id == user.id)
-        .order_by(SecurityEvent.id.desc())
-        .limit(SHOWN)
-    )
     return [
         (as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC"), event.kind, event.client or "")
-        for event in events
+        for event in newest(user)
     ]
 
 

@@ -11,7 +11,9 @@ guesses cannot be spread over them:
 - a new address, which becomes the account's only when the link mailed to it
   is used (api_links.py); the answer is the same whether the address is free
   or has an account (its owner is told instead);
-- deleting the account: its row goes, and with it its refresh tokens.
+- deleting the account: its row goes, and with it its refresh tokens and
+  security events;
+- the account's security events (security_events.py), newest first.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .mail import send_mail
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
 from .passwords import hash_password, verify_password
+from .security_events import as_json, record
 from .tokens import issue_refresh_token
 
 bp = api_blueprint("api_account", "/api/v1/me")
@@ -50,6 +53,8 @@ def _current_password_ok(user: User, password: str, event: str) -> bool:
         "account change refused: wrong current password",
         extra={"event": event, "user_id": user.id},
     )
+    record(user.id, event)
+    db.session.commit()
     return False
 
 
@@ -69,6 +74,7 @@ def change_password():
     user.password_hash = hash_password(values["password"])
     user.end_all_log_ins()
     refresh_token = issue_refresh_token(user)
+    record(user.id, "password_changed")
     db.session.commit()
     current_app.logger.info(
         "password changed; other log-ins ended",
@@ -90,6 +96,7 @@ def change_password():
 def log_out_everywhere():
     """{}: every access and refresh token of the account ends, this one's too."""
     g.user.end_all_log_ins()
+    record(g.user.id, "sessions_ended")
     db.session.commit()
     current_app.logger.info(
         "every log-in ended", extra={"event": "sessions_ended", "user_id": g.user.id}
@@ -136,6 +143,8 @@ def change_address():
         "address change asked",
         extra={"event": "address_change_requested", "user_id": user.id},
     )
+    record(user.id, "address_change_requested")
+    db.session.commit()
     return jsonify(message=ADDRESS_CHANGE_SENT), 202
 
 
@@ -143,7 +152,7 @@ def change_address():
 @limiter.shared_limit(login_rate_limit, scope="current-password")
 @token_required
 def delete_account():
-    """{"password"}: the account and its refresh tokens are deleted."""
+    """{"password"}: the account, its refresh tokens and its security events are deleted."""
     user = g.user
     if not _current_password_ok(user, fields("password")["password"], "account_deletion_failed"):
         return error(REFUSED_CURRENT_CREDENTIAL, 403)
@@ -155,3 +164,10 @@ def delete_account():
     )
     send_mail(email, "Your account was deleted", "account_deleted")
     return "", 204
+
+
+@bp.get("/security-events")
+@token_required
+def security_events():
+    """The account's newest security events: what, when, from which client address."""
+    return jsonify(events=as_json(g.user))
