@@ -35,8 +35,11 @@ def mark_confirmed(app, email):
         db.session.commit()
 
 
-def log_in(client, email=EMAIL, password=PASSWORD):
-    return client.post("/api/v1/auth/token", json={"email": email, "password": password})
+def log_in(client, email=EMAIL, password=PASSWORD, device_token=None):
+    body = {"email": email, "password": password}
+    if device_token is not None:
+        body["device_token"] = device_token
+    return client.post("/api/v1/auth/token", json=body)
 
 
 def tokens(client, email=EMAIL, password=PASSWORD) -> dict:

@@ -132,7 +132,9 @@ def test_a_registration_with_a_taken_address_is_recorded_for_its_owner(app, mail
 
 
 def test_events_anyone_can_cause_are_capped_per_hour(make_app, mail_server):
-    app = make_app(migrated=True, LOGIN_RATE_LIMIT="100 per minute")
+    app = make_app(
+        migrated=True, LOGIN_RATE_LIMIT="100 per minute", ACCOUNT_LOGIN_RATE_LIMIT="100 per minute"
+    )
     register(app.test_client())
     for _ in range(12):
         log_in(app.test_client(), password="not the password at all")

@@ -114,13 +114,24 @@ def test_a_fallback_key_must_not_be_the_current_key():
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
+        ("ACCOUNT_LOGIN_RATE_LIMIT", "ten a day", "must be rate limits"),
+        ("ACCOUNT_LOGIN_RATE_LIMIT", "", "must be rate limits"),
+        ("ACCOUNT_LOGIN_RATE_LIMIT", "0 per minute", "must be rate limits of at least 1"),
         ("ACCOUNT_MAIL_RATE_LIMIT", "5 per fortnight", "must be rate limits"),
         ("ACCOUNT_MAIL_RATE_LIMIT", "0 per hour", "must be rate limits of at least 1"),
+        ("DEVICE_TOKEN_DAYS", "0", "must be from 1 to 730"),
+        ("DEVICE_TOKEN_DAYS", "731", "must be from 1 to 730"),
     ],
 )
 def test_per_account_limits_are_checked(name, value, message):
     with pytest.raises(ConfigError, match=f"{name} {message}"):
         create_app({**PRODUCTION, name: value})
+
+
+def test_per_account_log_in_limits_default_to_10_per_15_minutes_and_100_a_day():
+    app = create_app(PRODUCTION)
+    assert app.config["ACCOUNT_LOGIN_RATE_LIMIT"] == "10 per 15 minutes; 100 per day"
+    assert app.config["DEVICE_TOKEN_DAYS"] == 180
 
 
 def test_production_needs_the_client_app_url():

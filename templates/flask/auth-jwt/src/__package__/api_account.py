@@ -25,8 +25,7 @@ from sqlalchemy import select
 from .account_links import mail_allowed, make_token
 from .addresses import normalize_email
 from .api import token_required, token_response
-from .api_links import client_link
-from .api_requests import api_blueprint, error, fields, login_rate_limit
+from .api_requests import api_blueprint, client_link, error, fields, login_rate_limit
 from .extensions import db, limiter
 from .mail import send_mail
 from .models import User
@@ -62,7 +61,8 @@ def _current_password_ok(user: User, password: str, event: str) -> bool:
 @limiter.shared_limit(login_rate_limit, scope="current-password")
 @token_required
 def change_password():
-    """{"current_password", "password"}: answers with tokens for this client."""
+    """{"current_password", "password"}: answers with tokens, and a device
+    token, for this client."""
     values = fields("current_password", "password")
     user = g.user
     if not _current_password_ok(user, values["current_password"], "password_change_failed"):
@@ -87,7 +87,8 @@ def change_password():
         reset_link=client_link("reset-password"),
         kept_this_one=True,
     )
-    return token_response(user, refresh_token)
+    # The change voided every device token of the account: this client gets a new one.
+    return token_response(user, refresh_token, new_device=True)
 
 
 @bp.post("/log-out-everywhere")

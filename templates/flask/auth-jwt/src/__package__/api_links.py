@@ -19,12 +19,15 @@ whether an account exists. Requests are limited per client address
   address, works for EMAIL_VERIFICATION_HOURS and dies with any change of the
   password, the address or the auth_key. Using it ends every log-in of the
   account and tells the old address where the account went.
+- Device recognition (mailed while log-ins are held back, login_throttle.py):
+  the link works for PASSWORD_RESET_MINUTES and dies with any change of the
+  password, the address or the auth_key. It gets the client a device token;
+  it logs nobody in.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from flask import current_app, jsonify
 from sqlalchemy import select, update
@@ -36,11 +39,14 @@ from .api_requests import (
     MAX_EMAIL_LENGTH,
     MAX_LINK_TOKEN_LENGTH,
     api_blueprint,
+    client_link,
     error,
     fields,
     login_rate_limit,
 )
 from .extensions import db, limiter
+from .login_throttle import PURPOSE as RECOGNITION
+from .login_throttle import device_credential
 from .mail import hint, send_mail
 from .models import User, new_auth_key
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
@@ -58,12 +64,6 @@ LINK_INVALID = (
     "This link does not work: it has expired, was already used, or the account changed "
     "since it was sent. Ask for a new one."
 )
-
-
-def client_link(page: str, **query: str) -> str:
-    """The address of a page of the client application, with QUERY."""
-    base = current_app.config["CLIENT_APP_URL"].rstrip("/")
-    return f"{base}/{page}" + (f"?{urlencode(query)}" if query else "")
 
 
 def send_confirmation(user: User) -> None:
@@ -235,7 +235,31 @@ def reset_password():
         reset_link=client_link("reset-password"),
         kept_this_one=False,
     )
-    return jsonify(message="Your password has been changed, and every log-in ended. Log in again.")
+    return jsonify(
+        message="Your password has been changed, and every log-in ended. Log in again.",
+        # A reset lets its device log in while strangers are held back (login_throttle.py).
+        device_token=device_credential(user),
+    )
+
+
+@bp.post("/recognise")
+@limiter.limit(login_rate_limit)
+def recognise_device():
+    """{"token": from the link mailed while log-ins are held back}: answers
+    with a device token, with which this client logs in on an allowance of
+    its own while strangers stay held back. The password is still needed."""
+    token = _link_token(fields("token")["token"])
+    user = account_for(RECOGNITION, token) if token else None
+    if user is None:
+        return error(LINK_INVALID, 400)
+    current_app.logger.info(
+        "device recognised through the mailed link",
+        extra={"event": "browser_recognised", "user_id": user.id},
+    )
+    return jsonify(
+        message="This device can now log in to your account, with your password.",
+        device_token=device_credential(user),
+    )
 
 
 @bp.post("/email/confirm")
@@ -297,4 +321,8 @@ def confirm_new_address():
         "address_changed",
         new_email=hint(new_email),
     )
-    return jsonify(message="Your account's address is the new one. Log in with it.")
+    return jsonify(
+        message="Your account's address is the new one. Log in with it.",
+        # The change voided every device token of the account (login_throttle.py).
+        device_token=device_credential(user),
+    )

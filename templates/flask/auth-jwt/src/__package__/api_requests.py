@@ -8,6 +8,8 @@ must also be JSON, which a plain HTML form cannot send.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from .extensions import csrf
@@ -28,6 +30,13 @@ def api_blueprint(name: str, url_prefix: str) -> Blueprint:
 
 def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def client_link(page: str, **query: str) -> str:
+    """The address of a page of the client application (CLIENT_APP_URL), with
+    QUERY: where the links the API mails lead."""
+    base = current_app.config["CLIENT_APP_URL"].rstrip("/")
+    return f"{base}/{page}" + (f"?{urlencode(query)}" if query else "")
 
 
 def _require_json_bodies():
@@ -54,6 +63,14 @@ def fields(*names: str) -> dict[str, str]:
     if not all(isinstance(value, str) and value for value in values.values()):
         abort(400)
     return values
+
+
+def optional_field(name: str) -> str:
+    """The named string field of the JSON body, or "" if it is missing or
+    not a string."""
+    body = _json_body()
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def error(message: str, status: int):

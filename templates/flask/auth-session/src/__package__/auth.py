@@ -183,7 +183,8 @@ def login():
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
         user = db.session.scalar(select(User).where(User.email == email))
-        if login_throttle.attempt(email, user).held_back:
+        device = request.cookies.get(login_throttle.DEVICE_COOKIE, "")
+        if login_throttle.attempt(email, user, device).held_back:
             # No password is checked: guessing stops here, whoever guesses.
             flash(LOGIN_HELD, "error")
             return render_template("auth/login.html", form=form), 429

@@ -55,7 +55,7 @@ PURPOSES: dict[str, tuple[Callable[[User], str], Callable[[], int]]] = {
         lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60,
     ),
     "address-change": (_change_mark, lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60),
-    # Dies with any change of the password, the address or the sessions.
+    # Dies with any change of the password, the address or the log-ins.
     "browser-recognition": (_change_mark, lambda: current_app.config["PASSWORD_RESET_MINUTES"]),
 }
 

@@ -1,5 +1,6 @@
 """Links mailed to an account's address: password reset, address
-confirmation, the confirmation of a new address (which the link carries).
+confirmation, the confirmation of a new address (which the link carries),
+and the recognition of a client device while log-ins are held back.
 
 A link carries the account id and a fingerprint of what the link is about,
 signed with SECRET_KEY (HMAC-SHA256, a salt per purpose) and stamped with its
@@ -52,6 +53,8 @@ PURPOSES: dict[str, tuple[Callable[[User], str], Callable[[], int]]] = {
         lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60,
     ),
     "address-change": (_change_mark, lambda: current_app.config["EMAIL_VERIFICATION_HOURS"] * 60),
+    # Dies with any change of the password, the address or the log-ins.
+    "browser-recognition": (_change_mark, lambda: current_app.config["PASSWORD_RESET_MINUTES"]),
 }
 
 

@@ -17,10 +17,18 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from . import login_throttle
 from .account_links import mail_allowed
 from .addresses import normalize_email
 from .api_links import REGISTRATION_SENT, send_confirmation, tell_the_owner
-from .api_requests import api_blueprint, error, fields, login_rate_limit, unauthorized
+from .api_requests import (
+    api_blueprint,
+    error,
+    fields,
+    login_rate_limit,
+    optional_field,
+    unauthorized,
+)
 from .extensions import db, limiter
 from .models import User
 from .password_policy import MAX_PASSWORD_LENGTH, password_problem
@@ -42,16 +50,28 @@ LOGIN_FAILED = (
     "Invalid email or password, or an address not confirmed yet "
     "(if so, we have mailed you the link again)."
 )
+# The answer while log-ins to an account from devices not used with it are
+# held back (login_throttle.py): the same for every address.
+LOGIN_HELD = (
+    "Too many log-ins to this account from devices not used with it: they are held back "
+    "for a while. Devices that have logged in to it before (with their device_token) are "
+    "not affected, and its owner has been mailed a link that lets a device in."
+)
 
 
-def token_response(user: User, refresh_token: str):
+def token_response(user: User, refresh_token: str, *, new_device: bool = False):
+    """The tokens of a log-in; with NEW_DEVICE, also a new device token
+    (login_throttle.py), which the client keeps and sends with its next
+    log-ins."""
     access_token, expires_in = create_access_token(user)
+    device = {"device_token": login_throttle.device_credential(user)} if new_device else {}
     return jsonify(
         access_token=access_token,
         # The token type of RFC 6750, not a password.
         token_type="Bearer",  # noqa: S106  # nosec B106
         expires_in=expires_in,
         refresh_token=refresh_token,
+        **device,
     )
 
 
@@ -115,7 +135,11 @@ def token():
     values = fields("email", "password")
     # Bounded hashing work: no stored password is longer, so the cut never matches.
     password = values["password"][: MAX_PASSWORD_LENGTH + 1]
-    user = db.session.scalar(select(User).where(User.email == normalize_email(values["email"])))
+    email = normalize_email(values["email"])
+    user = db.session.scalar(select(User).where(User.email == email))
+    if login_throttle.attempt(email, user, optional_field("device_token")).held_back:
+        # No password is checked: guessing stops here, whoever guesses.
+        return error(LOGIN_HELD, 429)
     if user is None:
         spend_verification_time(password)
     elif verify_password(user.password_hash, password):
@@ -127,7 +151,7 @@ def token():
         record(user.id, "login")
         db.session.commit()
         current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
-        return token_response(user, refresh_token)
+        return token_response(user, refresh_token, new_device=True)
     current_app.logger.warning(
         "log-in failed", extra={"event": "login_failed", "user_id": user.id if user else None}
     )

@@ -223,6 +223,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "CLIENT_APP_URL": environ.get(
                 "CLIENT_APP_URL", "" if app_env == "production" else "http://localhost:3000"
             ).strip(),
+            # Log-in attempts one account takes from clients not used with it,
+            # together, before those are held back (and, separately, from each
+            # client that has logged in to it): login_throttle.py.
+            "ACCOUNT_LOGIN_RATE_LIMIT": environ.get(
+                "ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes; 100 per day"
+            ),
+            # How long a client that logged in (its device token) stays one of the account's.
+            "DEVICE_TOKEN_DAYS": _int(environ, "DEVICE_TOKEN_DAYS", 180),
         }
     )
     jwt_secret = environ.get("JWT_SECRET_KEY", "")
@@ -412,12 +420,15 @@ def _validate_mail(settings: Mapping[str, Any]) -> None:
 
 
 def _validate_account_limits(settings: Mapping[str, Any]) -> None:
-    for name in ("ACCOUNT_MAIL_RATE_LIMIT",):
+    for name in ("ACCOUNT_MAIL_RATE_LIMIT", "ACCOUNT_LOGIN_RATE_LIMIT"):
         if not _rate_limits_parse(settings[name]):
             raise ConfigError(
                 f"{name} must be rate limits of at least 1, such as "
                 f"'10 per 15 minutes; 100 per day'; got {settings[name]!r}"
             )
+    days = "DEVICE_TOKEN_DAYS"
+    if not 1 <= settings[days] <= 730:
+        raise ConfigError(f"{days} must be from 1 to 730; got {settings[days]}")
     _validate_client_app_url(settings)
 
 

@@ -38,6 +38,7 @@ KINDS = frozenset(
     {
         "login",
         "login_failed",
+        "login_locked",
         "password_changed",
         "password_change_failed",
         "password_reset_requested",
@@ -51,7 +52,9 @@ KINDS = frozenset(
         "register_taken",
     }
 )
-UNSOLICITED = frozenset({"login_failed", "password_reset_requested", "register_taken"})
+UNSOLICITED = frozenset(
+    {"login_failed", "login_locked", "password_reset_requested", "register_taken"}
+)
 
 
 def record(user_id: int, kind: str) -> None:
@@ -152,6 +155,7 @@ def newest(user: User) -> list[SecurityEvent]:
 _DESCRIBED = (
     ("login", "Logged in"),
     ("login_failed", "Log-in refused: wrong password"),
+    ("login_locked", "Log-ins from devices not used with the account held back: too many attempts"),
     ("password_changed", "Password changed"),
     ("password_change_failed", "Password change refused: wrong current password"),
     ("password_reset_requested", "Password reset link requested"),

@@ -406,10 +406,9 @@ def _validate_account_limits(settings: Mapping[str, Any]) -> None:
                 f"{name} must be rate limits of at least 1, such as "
                 f"'10 per 15 minutes; 100 per day'; got {settings[name]!r}"
             )
-    if not 1 <= settings["DEVICE_COOKIE_DAYS"] <= 730:
-        raise ConfigError(
-            f"DEVICE_COOKIE_DAYS must be from 1 to 730; got {settings['DEVICE_COOKIE_DAYS']}"
-        )
+    days = "DEVICE_COOKIE_DAYS"
+    if not 1 <= settings[days] <= 730:
+        raise ConfigError(f"{days} must be from 1 to 730; got {settings[days]}")
 
 
 def _rate_limits_parse(text: str) -> bool:

@@ -33,7 +33,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 from itsdangerous import BadData
 from limits import RateLimitItem, parse_many
 
@@ -46,6 +46,10 @@ from .security_events import record_unsolicited
 
 DEVICE_COOKIE = "__Host-device"
 _SALT = "device-cookie"
+# How many days a device stays the account's.
+DAYS_SETTING = "DEVICE_COOKIE_DAYS"
+# The longest device credential that can be ours.
+MAX_DEVICE_LENGTH = 512
 # The mailed link that makes a browser the owner's (browser_recognition.py).
 PURPOSE = "browser-recognition"
 
@@ -56,12 +60,13 @@ class LoginAttempt:
     held_back: bool
 
 
-def attempt(email: str, user: User | None) -> LoginAttempt:
-    """Count a log-in attempt on EMAIL (whose account is USER, if any) and
-    say whether it may go on. Call once per attempt, before the password."""
+def attempt(email: str, user: User | None, device_credential: str) -> LoginAttempt:
+    """Count a log-in attempt on EMAIL (whose account is USER, if any), made
+    with DEVICE_CREDENTIAL (the device cookie, or ""), and say whether
+    it may go on. Call once per attempt, before the password."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return LoginAttempt(held_back=False)
-    device = _device_nonce(user) if user is not None else None
+    device = _device_nonce(user, device_credential) if user is not None else None
     if device is not None and _spend(("login-device", device)):
         return LoginAttempt(held_back=False)
     address = user.email if user is not None else email
@@ -74,14 +79,19 @@ def attempt(email: str, user: User | None) -> LoginAttempt:
     return LoginAttempt(held_back=False)
 
 
+def device_credential(user: User) -> str:
+    """A new device credential for USER's account (after a log-in, a
+    recognition link, a password reset or change): the id, a random nonce and
+    a mark of the auth_key, signed. It names no address."""
+    return _serializer().dumps([user.id, secrets.token_urlsafe(16), _key_mark(user)])
+
+
 def remember_device(response: Response, user: User) -> Response:
-    """Give the browser a device cookie for USER's account (after a log-in,
-    a recognition link, a password reset or change)."""
-    days = current_app.config["DEVICE_COOKIE_DAYS"]
-    value = _serializer().dumps([user.id, secrets.token_urlsafe(16), _key_mark(user)])
+    """Give the browser a device cookie for USER's account."""
+    days = current_app.config[DAYS_SETTING]
     response.set_cookie(
         DEVICE_COOKIE,
-        value,
+        device_credential(user),
         max_age=days * 24 * 3600,
         path="/",
         secure=True,
@@ -119,13 +129,12 @@ def _key_mark(user: User) -> str:
     return hashlib.sha256(f"device\0{user.auth_key}".encode()).hexdigest()[:32]
 
 
-def _device_nonce(user: User) -> str | None:
-    """The nonce of the browser's device cookie, if it is genuine, recent and
+def _device_nonce(user: User, raw: str) -> str | None:
+    """The nonce of the device credential RAW, if it is genuine, recent and
     for USER's account as it is now."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
-    if not raw or len(raw) > 512:
+    if not raw or len(raw) > MAX_DEVICE_LENGTH:
         return None
-    max_age = current_app.config["DEVICE_COOKIE_DAYS"] * 24 * 3600
+    max_age = current_app.config[DAYS_SETTING] * 24 * 3600
     try:
         user_id, nonce, mark = _serializer().loads(raw, max_age=max_age)
     except (BadData, TypeError, ValueError):

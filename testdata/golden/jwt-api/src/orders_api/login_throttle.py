@@ -1,0 +1,153 @@
+"""Log-in attempts are limited per account as well as per client, without
+letting strangers lock the owner out (OWASP's device cookies, for an API).
+
+A client that has logged in to an account gets a device token for it with
+its tokens: signed, for DEVICE_TOKEN_DAYS, and bound to the account's
+auth_key, so a password change or reset, an address change and "log out
+everywhere" void every device token of the account. The client keeps it
+(like a cookie) and sends it with each later log-in. It grants nothing on
+its own: the password is still needed. Attempts on an account are counted
+before any password is checked, so parallel requests cannot slip past:
+- from a client whose device token names the account: on that token alone.
+  Once its ACCOUNT_LOGIN_RATE_LIMIT is spent it counts as a stranger;
+- from every other client, whatever its address: together, as the account's
+  strangers. Once their ACCOUNT_LOGIN_RATE_LIMIT is spent, their attempts get
+  429 and no password is checked.
+So thirty clients guessing one account share one allowance, while the owner's
+own devices keep logging in. When the strangers' allowance runs out, the
+owner is mailed a link to the client application's /recognise-device page,
+whose token gets that device a device token (api_links.py; a password reset
+does the same), in a mail bucket of its own that nobody can spend by asking for
+other mail, and the lock is a security event.
+
+The counter of an account is keyed by its stored address, so every spelling
+that finds the account (the database's collation may match more than
+normalize_email folds) shares it. An address without an account is counted
+and held back in the same way, so the 429 tells nobody whether an address
+has an account. The counters' store holds digests, not addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadData
+from limits import RateLimitItem, parse_many
+
+from .account_links import mail_allowed, make_token
+from .api_requests import client_link
+from .extensions import limiter
+from .mail import send_mail
+from .models import User
+from .security import Sha256TimedSerializer
+from .security_events import record_unsolicited
+
+_SALT = "device-cookie"
+# How many days a device stays the account's.
+DAYS_SETTING = "DEVICE_TOKEN_DAYS"
+# The longest device credential that can be ours.
+MAX_DEVICE_LENGTH = 512
+# The mailed link that makes a device the owner's (api_links.py).
+PURPOSE = "browser-recognition"
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    # Refused before any password is checked: a stranger past the allowance.
+    held_back: bool
+
+
+def attempt(email: str, user: User | None, device_credential: str) -> LoginAttempt:
+    """Count a log-in attempt on EMAIL (whose account is USER, if any), made
+    with DEVICE_CREDENTIAL (the device token, or ""), and say whether
+    it may go on. Call once per attempt, before the password."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return LoginAttempt(held_back=False)
+    device = _device_nonce(user, device_credential) if user is not None else None
+    if device is not None and _spend(("login-device", device)):
+        return LoginAttempt(held_back=False)
+    address = user.email if user is not None else email
+    strangers = ("login-strangers", hashlib.sha256(address.encode()).hexdigest())
+    if not _spend(strangers):
+        return LoginAttempt(held_back=True)
+    if not _allowance_left(strangers):
+        # This attempt spent the last of it: from now on strangers are held back.
+        _tell_the_owner(address, user)
+    return LoginAttempt(held_back=False)
+
+
+def device_credential(user: User) -> str:
+    """A new device credential for USER's account (after a log-in, a
+    recognition link, a password reset or change): the id, a random nonce and
+    a mark of the auth_key, signed. It names no address."""
+    return _serializer().dumps([user.id, secrets.token_urlsafe(16), _key_mark(user)])
+
+
+def _tell_the_owner(address: str, user: User | None) -> None:
+    # The mail limit is hit for every address, with an account or not: the
+    # same work either way.
+    allowed = mail_allowed(address, bucket="login-lock-mail")
+    current_app.logger.warning(
+        "log-ins from unrecognised devices held back: too many attempts",
+        extra={"event": "login_locked", "user_id": user.id if user else None},
+    )
+    if user is None:
+        return
+    record_unsolicited(user.id, "login_locked")
+    if allowed:
+        send_mail(
+            user.email,
+            "Log-ins to your account are being held back",
+            "login_locked",
+            link=client_link("recognise-device", token=make_token(PURPOSE, user)),
+            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            reset_link=client_link("reset-password"),
+        )
+
+
+def _key_mark(user: User) -> str:
+    return hashlib.sha256(f"device\0{user.auth_key}".encode()).hexdigest()[:32]
+
+
+def _device_nonce(user: User, raw: str) -> str | None:
+    """The nonce of the device credential RAW, if it is genuine, recent and
+    for USER's account as it is now."""
+    if not raw or len(raw) > MAX_DEVICE_LENGTH:
+        return None
+    max_age = current_app.config[DAYS_SETTING] * 24 * 3600
+    try:
+        user_id, nonce, mark = _serializer().loads(raw, max_age=max_age)
+    except (BadData, TypeError, ValueError):
+        return None
+    if user_id != user.id or not isinstance(nonce, str) or not isinstance(mark, str):
+        return None
+    if not hmac.compare_digest(mark, _key_mark(user)):
+        return None
+    return nonce
+
+
+def _serializer() -> Sha256TimedSerializer:
+    config = current_app.config
+    return Sha256TimedSerializer([*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]], _SALT)
+
+
+def _limits() -> list[RateLimitItem]:
+    return parse_many(current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"])
+
+
+def _counter_key(counter: tuple[str, str]) -> tuple[str, str, str]:
+    return (current_app.config["RATELIMIT_KEY_PREFIX"], *counter)
+
+
+def _spend(counter: tuple[str, str]) -> bool:
+    """One attempt off every limit of COUNTER; False if any was spent already."""
+    hits = [limiter.limiter.hit(limit, *_counter_key(counter)) for limit in _limits()]
+    return all(hits)
+
+
+def _allowance_left(counter: tuple[str, str]) -> bool:
+    return all(limiter.limiter.test(limit, *_counter_key(counter)) for limit in _limits())
