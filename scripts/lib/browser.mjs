@@ -7,7 +7,9 @@
 // first browser's session must then be over, and the new password must log
 // in. With ACCOUNT_CHANGES=1 too, that browser then moves the account to a
 // new address through the link mailed to it, logs in with that address and
-// deletes the account, which ends its session. The newcomer run sets it; in
+// deletes the account, which ends its session (with a provider log-in: logs in
+// again at the development provider and deletes the account there, which
+// asks for a new log-in at the provider first). The newcomer run sets it; in
 // the live run, its probes and the reset flow have used up the minute's
 // log-in allowance (LOGIN_RATE_LIMIT) by then, and the next log-in gets 429.
 // Fails on any Content-Security-Policy violation, console error or uncaught
@@ -122,11 +124,7 @@ try {
     // The tests' stub provider signs in at once; the development provider
     // (make idp) first shows its sign-in page.
     await page.waitForURL((url) => url.pathname === "/account" || url.pathname === "/authorize");
-    if (new URL(page.url()).pathname === "/authorize") {
-      await page.fill('input[name="email"]', "grace@example.com");
-      await page.fill('input[name="name"]', "Grace Hopper");
-      await page.click('button[type="submit"]');
-      await page.waitForURL((url) => url.pathname === "/account");
+    if (await atDevelopmentProvider("/account")) {
       if (!(await page.content()).includes("Grace Hopper")) throw new Error("the account page does not show the name given at the provider");
       step("signed in at the development provider's page");
     }
@@ -150,9 +148,40 @@ try {
     }
     step("logged out: /account now redirects to log in");
     if (login === "form" && process.env.MAIL_CATCHER_DIR) await passwordReset();
+    if (login === "provider" && process.env.ACCOUNT_CHANGES === "1") await deleteAtProvider();
   } else {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot of the public page: ${screenshot}`);
+  }
+
+  // On the development provider's sign-in page (make idp; the tests' stub
+  // signs in at once), sign in as Grace and wait to be back at `then`.
+  async function atDevelopmentProvider(then) {
+    if (new URL(page.url()).pathname !== "/authorize") return false;
+    await page.fill('input[name="email"]', "grace@example.com");
+    await page.fill('input[name="name"]', "Grace Hopper");
+    await page.click('button[type="submit"]');
+    await page.waitForURL((url) => url.pathname === then);
+    return true;
+  }
+
+  // Log in again through the development provider, then delete the account:
+  // the app must send the browser to the provider's sign-in page again first.
+  async function deleteAtProvider() {
+    await page.goto(base + "/auth/login");
+    await page.waitForURL((url) => url.pathname === "/account" || url.pathname === "/authorize");
+    if (!(await atDevelopmentProvider("/account"))) return;
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/account/delete"] button')]);
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === "/authorize"),
+      page.click("a.reauthenticate"),
+    ]);
+    step("deleting the account leads to the provider's sign-in page again");
+    await atDevelopmentProvider("/");
+    if (!(await page.content()).includes("Your account here has been deleted")) throw new Error(`deleting the account did not say so: ${page.url()}`);
+    const gone = await page.request.get(base + "/account", { maxRedirects: 0 });
+    if (gone.status() !== 302) throw new Error(`after deleting the account /account gave ${gone.status()}, want a redirect to log in`);
+    step("deleted the account after a new log-in at the provider; its session ended with it");
   }
 
   // The newest link to `path` mailed to `recipient`, from the catcher's NNNN.txt files.

@@ -73,6 +73,12 @@ class StubProvider:
         self.offers_end_session = True
         # What the discovery document says the issuer is, when not the truth.
         self.discovery_issuer: str | None = None
+        # Seconds added to the ID token's auth_time: the log-in happened earlier.
+        self.auth_time_offset = 0
+        # "again": answer with the previous log-in's auth_time, as a provider
+        # that ignores prompt=login would; "omit": no auth_time at all.
+        self.auth_time_mode: str | None = None
+        self._last_auth_time = 0
         self.authorize_requests: list[dict] = []
         self.token_requests: list[dict] = []
         self.logout_requests: list[dict] = []
@@ -89,6 +95,9 @@ class StubProvider:
         self.tamper = None
         self.offers_end_session = True
         self.discovery_issuer = None
+        self.auth_time_offset = 0
+        self.auth_time_mode = None
+        self._last_auth_time = 0
         self.authorize_requests.clear()
         self.token_requests.clear()
         self.logout_requests.clear()
@@ -111,6 +120,8 @@ class StubProvider:
             "nonce": nonce,
             **user,
         }
+        if self.auth_time_mode != "omit":
+            claims["auth_time"] = self._auth_time(now)
         header = {"alg": "RS256", "kid": self.kid}
         key = self.key
         if self.tamper == "wrong-nonce":
@@ -134,6 +145,17 @@ class StubProvider:
             mac = hmac.new(public, signing.encode(), hashlib.sha256).digest()
             return signing + "." + b64url(mac)
         return jwt.encode(header, claims, key)
+
+    def _auth_time(self, now: int) -> int:
+        """The stub signs the person in anew at each authorization request:
+        each log-in is later than the one before (a real log-in takes longer
+        than the tests' second)."""
+        if self.auth_time_mode == "again" and self._last_auth_time:
+            return self._last_auth_time
+        if self.auth_time_offset:
+            return now + self.auth_time_offset
+        self._last_auth_time = max(now, self._last_auth_time + 1)
+        return self._last_auth_time
 
     def sign_in(self, args: dict):
         """The stub signs ``self.user`` in at once; the development provider

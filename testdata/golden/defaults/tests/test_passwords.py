@@ -3,8 +3,12 @@
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from demo import passwords
 from demo.extensions import db
 from demo.models import User
+from demo.password_policy import (
+    MAX_PASSWORD_LENGTH,
+)
 from demo.passwords import (
     hash_password,
     needs_rehash,
@@ -24,6 +28,32 @@ def test_hash_is_argon2id_with_strong_parameters():
     assert verify_password(hashed, PASSWORD)
     assert not verify_password(hashed, PASSWORD + "x")
     assert not verify_password("not a hash", PASSWORD)
+
+
+def test_verification_hashes_a_bounded_length_whatever_it_is_given(monkeypatch):
+    """No stored password is longer than MAX_PASSWORD_LENGTH, so a longer
+    candidate is cut before argon2 sees it: a megabyte costs what 129
+    characters cost, and is still refused."""
+    seen: list[int] = []
+
+    class Watched:
+        """The module's hasher, noting the length of each candidate."""
+
+        def __init__(self, hasher):
+            self.hasher = hasher
+
+        def __getattr__(self, name):
+            return getattr(self.hasher, name)
+
+        def verify(self, password_hash, password):
+            seen.append(len(password))
+            return self.hasher.verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "hasher", Watched(passwords.hasher))
+    stored = hash_password("p" * MAX_PASSWORD_LENGTH)
+    assert verify_password(stored, "p" * MAX_PASSWORD_LENGTH)
+    assert not verify_password(stored, "p" * 1_000_000)
+    assert seen == [MAX_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH + 1]
 
 
 def test_weak_hash_is_upgraded_at_log_in(client, csrf_token, app):

@@ -222,3 +222,46 @@ def test_events_are_logged_without_the_address(app, mail_server, caplog, monkeyp
     logged = " ".join(str(record.__dict__) for record in caplog.records).lower()
     assert re.search(r"'event': 'login'", logged)
     assert "ada@example.com" not in logged
+
+
+def test_refusals_of_requests_with_the_accounts_token_are_recorded(make_app, mail_server):
+    app = make_app(migrated=True, LOGIN_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    issued = tokens(client)
+    wrong = {"current_password": "not the password at all", "password": NEW_PASSWORD}
+    statuses = [
+        client.post("/api/v1/me/password", json=wrong, headers=bearer(issued["access_token"]))
+        for _ in range(3)
+    ]
+    assert [answer.status_code for answer in statuses] == [403, 403, 429]
+    foreign = client.get(
+        "/api/v1/me", headers={"Host": "evil.example", **bearer(issued["access_token"])}
+    )
+    assert foreign.status_code == 400
+    wait_until_done(app)
+    assert {"rate_limited", "host_refused"} <= set(kinds_stored(app))
+    kinds_listed = [event["kind"] for event in listed(client, issued["access_token"])]
+    assert {"rate_limited", "host_refused"} <= set(kinds_listed)
+
+
+def test_refusals_without_a_valid_token_are_only_logged(make_app, mail_server):
+    app = make_app(migrated=True, LOGIN_RATE_LIMIT="1 per minute")
+    client = app.test_client()
+    issued = tokens(client)
+    ended = tokens(app.test_client(), email="grace@example.com")
+    ending = client.post(
+        "/api/v1/me/log-out-everywhere", json={}, headers=bearer(ended["access_token"])
+    )
+    assert ending.status_code == 204
+    forged = issued["access_token"][:-4] + "AAAA"
+    # No token, a forged one, and one its account ended (checked in the database).
+    statuses = []
+    for headers in ({}, bearer(forged), bearer(ended["access_token"])):
+        for _ in range(2):
+            answer = client.post("/api/v1/me/delete", json={"password": PASSWORD}, headers=headers)
+            statuses.append(answer.status_code)
+        foreign = client.get("/api/v1/me", headers={"Host": "evil.example", **headers})
+        statuses.append(foreign.status_code)
+    assert statuses == [401, 429, 400, 429, 429, 400, 429, 429, 400]
+    wait_until_done(app)
+    assert sorted(kinds_stored(app)) == ["login", "login", "sessions_ended"]

@@ -12,6 +12,9 @@ import pytest
 from flask import Flask
 
 from staff_portal import create_app
+from staff_portal.after_response import (
+    wait_until_done,
+)
 
 from .oidc_provider import StubProvider
 from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
@@ -42,6 +45,7 @@ def make_app(environ):
     keyword arguments override settings. ``migrated=True`` applies the
     migrations now and drops the tables after the test."""
     created: list[Flask] = []
+    made: list[Flask] = []
 
     def factory(
         environ_override: dict[str, str] | None = None, *, migrated: bool = False, **overrides
@@ -49,14 +53,21 @@ def make_app(environ):
         # A fresh prefix keeps the sessions of one test away from the next
         # when they share a real cache server.
         overrides.setdefault("SESSION_KEY_PREFIX", f"test-{uuid.uuid4().hex}:session:")
+        # And its per-account counters (the same test account in every test).
+        overrides.setdefault("RATELIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
         app = create_app(environ if environ_override is None else environ_override, overrides)
         app.test_client_class = BrowserLikeClient
+        made.append(app)
         if migrated:
             migrate(app)
             created.append(app)
         return app
 
     yield factory
+    for app in made:
+        # Unsolicited events are stored after the response: none may reach
+        # the next test's tables.
+        wait_until_done(app)
     for app in created:
         reset_database(app)
 

@@ -54,7 +54,7 @@ def make_app(environ):
         # A fresh prefix keeps the sessions of one test away from the next
         # when they share a real cache server.
         overrides.setdefault("SESSION_KEY_PREFIX", f"test-{uuid.uuid4().hex}:session:")
-        # And its per-account counters (the same test address in every test).
+        # And its per-account counters (the same test account in every test).
         overrides.setdefault("RATELIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
         app = create_app(environ if environ_override is None else environ_override, overrides)
         app.test_client_class = BrowserLikeClient

@@ -196,6 +196,8 @@ def test_events_older_than_90_days_go_with_the_next_one(app, csrf_token, mail_se
         )
         db.session.commit()
     assert kinds(app) == ["login", "login"]
+    # Not shown even before a newer event trims it.
+    assert [what for what, _ in activity(client.get("/account"))] == ["Logged in"]
     assert change_password(client, csrf_token).status_code == 302
     assert kinds(app) == ["login", "password_changed"]
 
@@ -220,3 +222,60 @@ def test_every_kind_of_event_is_described_on_the_account_page(app):
     source, _, _ = app.jinja_loader.get_source(app.jinja_env, "main/account.html")
     described = set(re.findall(r'^\s+"([a-z_]+)": "', source, re.MULTILINE))
     assert described == kinds_known
+
+
+def _all_events(app):
+    importlib.import_module(f"{app.import_name}.after_response").wait_until_done(app)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        events = db.metadata.tables["security_events"]
+        return db.session.execute(select(events.c.user_id, events.c.kind)).all()
+
+
+def test_refusals_of_a_signed_in_accounts_requests_are_recorded(make_app, csrf_token, mail_server):
+    app = make_app(migrated=True, LOGIN_RATE_LIMIT="2 per minute")
+    register(app.test_client(), csrf_token)
+    client = app.test_client()
+    assert log_in(client, csrf_token).status_code == 302
+    # A form posted without its CSRF token (another site's, or an old page's).
+    assert client.post("/auth/logout").status_code == 400
+    # Too many current-password guesses.
+    guesses = [change_password(client, csrf_token, current=f"guess {i}") for i in range(3)]
+    assert guesses[-1].status_code == 429
+    # A host name the app does not serve, with the account's session cookie.
+    # (A client without a cookie jar: the jar would drop cookies of another host.)
+    session = client.get_cookie("__Host-session").value
+    foreign = app.test_client(use_cookies=False).get(
+        "/account", headers={"Host": "evil.example", "Cookie": f"__Host-session={session}"}
+    )
+    assert foreign.status_code == 400
+    _all_events(app)
+    assert {"csrf_failed", "rate_limited", "host_refused"} <= set(kinds(app))
+    shown = [what for what, _ in activity(client.get("/account"))]
+    assert "Requests refused: too many in a short time" in shown
+    assert "Request refused: sent to a host name this site does not serve" in shown
+
+
+def test_refusals_without_a_signed_in_account_are_only_logged(make_app, csrf_token, mail_server):
+    app = make_app(migrated=True)
+    register(app.test_client(), csrf_token)
+    stranger = app.test_client()
+    assert stranger.post("/auth/logout").status_code == 400
+    assert stranger.get("/account", headers={"Host": "evil.example"}).status_code == 400
+    assert _all_events(app) == []
+
+
+def test_an_account_keeps_only_the_newest_refusal_of_each_kind(make_app, csrf_token, mail_server):
+    app = make_app(migrated=True)
+    register(app.test_client(), csrf_token)
+    client = app.test_client()
+    assert log_in(client, csrf_token).status_code == 302
+    for _ in range(5):
+        assert client.post("/auth/logout").status_code == 400
+    _all_events(app)
+    # The log-in is still in view: refusals cannot push it out.
+    assert kinds(app) == ["login", "csrf_failed"]
+    assert [what for what, _ in activity(client.get("/account"))] == [
+        "Request refused: no valid CSRF token (an old page, or another site)",
+        "Logged in",
+    ]

@@ -16,7 +16,6 @@ import hmac
 import json
 import secrets
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -35,25 +34,27 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .account_actions import PENDING_DELETION_KEY, deletion_refused, finish_deletion
 from .extensions import db, limiter, login_manager
 from .models import User
-from .oidc import ProviderMetadataError
+from .oidc import (
+    LOGIN_AUTH_TIME_KEY,
+    LOGOUT_HINT_KEY,
+    login_rate_limit,
+    provider_logout_url,
+    to_provider,
+)
+from .security_events import record
 from .sessions import end_session, renew_session, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 # Where to go after log-in, kept in the session across the provider round trip.
 NEXT_KEY = "auth_next"
-# The ID token of this log-in: the provider's log-out page wants it as a hint.
-LOGOUT_HINT_KEY = "auth_logout_hint"
 
 
 class LoginRefusedError(Exception):
     """The provider's answer is not acceptable; the reason is logged, not shown."""
-
-
-def login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @login_manager.user_loader
@@ -101,7 +102,8 @@ def _verified_claims() -> tuple[dict, str]:
 
 
 def _local_user(claims: dict) -> User:
-    """Create or update the user record for this provider account."""
+    """Create or update the user record for this provider account, and
+    record the log-in."""
     issuer, subject = claims["iss"], str(claims["sub"])
     query = select(User).where(User.issuer == issuer, User.subject == subject)
     user = db.session.scalar(query)
@@ -115,6 +117,9 @@ def _local_user(claims: dict) -> User:
     user.name = name[:200] if isinstance(name, str) and name else None
     user.last_login_at = datetime.now(UTC)
     try:
+        db.session.flush()
+        # The log-in is recorded in the transaction that records the account.
+        record(user.id, "login")
         db.session.commit()
     except IntegrityError:
         # Another request created the same account a moment ago.
@@ -122,6 +127,8 @@ def _local_user(claims: dict) -> User:
         user = db.session.scalar(query)
         if user is None:
             raise
+        record(user.id, "login")
+        db.session.commit()
     return user
 
 
@@ -131,85 +138,46 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.account"))
     session[NEXT_KEY] = safe_next(request.args.get("next"))
-    try:
-        return current_app.extensions["oidc"].authorize_redirect(
-            url_for("auth.callback", _external=True),
-            # 256 bits; Authlib's own nonce has about 119.
-            nonce=secrets.token_urlsafe(32),
-        )
-    except ProviderMetadataError as error:
-        current_app.logger.error(
-            "identity provider refused: %s",
-            error,
-            extra={"event": "login_provider_misconfigured"},
-        )
-        flash("The sign-in service is misconfigured. Please try again later.", "error")
-        return render_template("auth/failed.html"), 503
-    except (requests.RequestException, ValueError) as error:
-        # Discovery failed: the provider is down or OIDC_ISSUER points nowhere.
-        current_app.logger.warning(
-            "identity provider unreachable",
-            extra={"event": "login_provider_unreachable", "reason": type(error).__name__},
-        )
-        flash("The sign-in service cannot be reached. Please try again later.", "error")
-        return render_template("auth/failed.html"), 503
+    # 256 bits; Authlib's own nonce has about 119.
+    return to_provider(nonce=secrets.token_urlsafe(32))
 
 
 @bp.get("/callback")
 @limiter.limit(login_rate_limit)
 def callback():
+    # A deletion waiting for the provider's confirmation (account_actions.py)
+    # is answered by this round trip, whatever its outcome.
+    pending_deletion = session.pop(PENDING_DELETION_KEY, None)
     try:
         claims, id_token = _verified_claims()
     except LoginRefusedError as refused:
         current_app.logger.warning(
             "log-in failed", extra={"event": "login_failed", "reason": str(refused)}
         )
+        if pending_deletion is not None and current_user.is_authenticated:
+            # Cancelled or refused at the provider: the account stays, signed in.
+            return deletion_refused()
         flash("Log-in failed. Please try again.", "error")
         return render_template("auth/failed.html"), 401
+    if pending_deletion is not None:
+        return finish_deletion(pending_deletion, claims)
     user = _local_user(claims)
     next_url = session.get(NEXT_KEY)
     renew_session()
     session[LOGOUT_HINT_KEY] = id_token
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, int) and not isinstance(auth_time, bool):
+        session[LOGIN_AUTH_TIME_KEY] = auth_time
     login_user(user)
     current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
     return redirect(next_url or url_for("main.account"))
-
-
-def _provider_logout_url(id_token: str | None) -> str | None:
-    """The provider's end_session_endpoint, when its discovery document names
-    one, with the hint and the way back; None when there is none to use.
-    Without it the provider's session lives on, and the next "Log in" signs the
-    same person straight back in."""
-    if not id_token:
-        return None
-    try:
-        metadata = current_app.extensions["oidc"].load_server_metadata()
-    except (requests.RequestException, ValueError) as error:
-        current_app.logger.warning(
-            "provider log-out skipped",
-            extra={"event": "logout_provider_unreachable", "reason": type(error).__name__},
-        )
-        return None
-    endpoint = metadata.get("end_session_endpoint")
-    # Only on the issuer's own scheme: an https issuer never sends the token over http.
-    scheme = current_app.config["OIDC_ISSUER"].split("://", 1)[0] + "://"
-    if not isinstance(endpoint, str) or not endpoint.startswith(scheme):
-        return None
-    query = urlencode(
-        {
-            "id_token_hint": id_token,
-            "client_id": current_app.config["OIDC_CLIENT_ID"],
-            "post_logout_redirect_uri": url_for("main.index", _external=True),
-        }
-    )
-    return endpoint + ("&" if "?" in endpoint else "?") + query
 
 
 @bp.post("/logout")
 def logout():
     # The id only: get_id() carries the account's auth_key, which stays out of logs.
     user_id = current_user.id if current_user.is_authenticated else None
-    provider_logout = _provider_logout_url(session.get(LOGOUT_HINT_KEY))
+    provider_logout = provider_logout_url(session.get(LOGOUT_HINT_KEY))
     logout_user()
     end_session()
     if user_id is not None:

@@ -24,6 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from werkzeug.exceptions import ServiceUnavailable
 
+from .password_policy import MAX_PASSWORD_LENGTH
+
 hasher = PasswordHasher()
 
 DEFAULT_CONCURRENCY = 1
@@ -94,6 +96,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    # Bounded hashing work whatever the caller passes: no stored password is
+    # longer, so the cut can only turn a wrong password into another wrong one.
+    password = password[: MAX_PASSWORD_LENGTH + 1]
+
     def verify() -> bool:
         try:
             return hasher.verify(password_hash, password)

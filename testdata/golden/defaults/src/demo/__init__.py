@@ -67,6 +67,7 @@ def create_app(
     app.register_blueprint(account_security.bp)
     app.register_blueprint(account_changes.bp)
     app.register_blueprint(security_events.bp)
+    security_events.init_app(app)
     housekeeping.init_app(app)
     app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)

@@ -21,6 +21,7 @@ from . import (
     logs,
     main,
     security,
+    security_events,
     users_cli,
 )
 
@@ -57,6 +58,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(api_links.bp)
     app.register_blueprint(api_account.bp)
+    security_events.init_app(app)
     housekeeping.init_app(app)
     app.cli.add_command(users_cli.users)
     extensions.skip_idle_rate_limit_check(app)

@@ -5,12 +5,17 @@ mirrored in the JSON log by the caller's log line, and shown to the account's
 owner at GET /api/v1/me/security-events with the client address, newest first.
 
 Events anyone can cause by typing an address (a failed log-in, a reset
-request, a registration with a taken address) are stored after the response
-has gone, so no response time tells whether the address has an account, and
-at most UNSOLICITED_PER_HOUR times an hour per account and kind; the log
-keeps every one. An account keeps its newest KEPT events and none older
-than RETENTION_DAYS (trimmed as each one is stored), and loses them all with
-the account.
+request, a registration with a taken address), and the refusals of a
+request that carries the account's access token (a rate limit, a host name the app
+does not serve: errors.py logs every one, with an account or not), are
+stored after the response has gone, so no response time tells whether the
+address has an account, and at most UNSOLICITED_PER_HOUR times an hour per
+account and kind; the log keeps every one. Of the refusals, an account keeps
+only the newest of each kind, so they cannot push its other events out.
+
+An account keeps its newest KEPT events and none older than RETENTION_DAYS
+(trimmed as each one is stored; older ones are never listed), and loses
+them all with the account.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from limits import RateLimitItemPerHour
 from sqlalchemy import delete, or_, select
 
 from .after_response import run_after_response
+from .errors import on_refusal
 from .extensions import db, limiter
 from .models import SecurityEvent, User
 from .stored_times import as_utc
+from .tokens import RejectedTokenError, verify_access_token
 
 RETENTION_DAYS = 90
 KEPT = 100
@@ -50,11 +57,48 @@ KINDS = frozenset(
         "address_changed",
         "account_deletion_failed",
         "register_taken",
+        "csrf_failed",
+        "rate_limited",
+        "host_refused",
     }
 )
 UNSOLICITED = frozenset(
-    {"login_failed", "login_locked", "password_reset_requested", "register_taken"}
+    {
+        "login_failed",
+        "login_locked",
+        "password_reset_requested",
+        "register_taken",
+        # Refusals (errors.py) of a request that carries the account's token.
+        "csrf_failed",
+        "rate_limited",
+        "host_refused",
+    }
 )
+REFUSALS = frozenset({"csrf_failed", "rate_limited", "host_refused"})
+
+
+def init_app(app: Flask) -> None:
+    on_refusal(app, _record_refusal)
+
+
+def _record_refusal(event: str) -> None:
+    """Store a refusal for the account whose valid access token the refused request
+    carries; one without an account stays a log line only."""
+    if event not in REFUSALS:
+        return
+    user_id = _requesting_account()
+    if user_id is not None:
+        record_unsolicited(user_id, event)
+
+
+def _requesting_account() -> int | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return verify_access_token(token.strip()).id
+    except RejectedTokenError:
+        return None
 
 
 def record(user_id: int, kind: str) -> None:
@@ -74,9 +118,9 @@ def record_unsolicited(user_id: int, kind: str) -> None:
     account and kind."""
     if kind not in UNSOLICITED:
         raise ValueError(f"not an unsolicited event: {kind!r}")
-    run_after_response(
-        "security-events", QUEUE_SIZE, UnsolicitedEvent(user_id, kind, request.remote_addr)
-    )
+    # Refusals queue apart: a flood of them cannot crowd out the others.
+    queue = "security-refusals" if kind in REFUSALS else "security-events"
+    run_after_response(queue, QUEUE_SIZE, UnsolicitedEvent(user_id, kind, request.remote_addr))
 
 
 @dataclass(frozen=True)
@@ -112,6 +156,13 @@ class UnsolicitedEvent:
 
 
 def _add(user_id: int, kind: str, client: str | None) -> None:
+    if kind in REFUSALS:
+        # Only the newest refusal of each kind: the account's history stays in view.
+        db.session.execute(
+            delete(SecurityEvent).where(
+                SecurityEvent.user_id == user_id, SecurityEvent.kind == kind
+            )
+        )
     db.session.add(SecurityEvent(user_id=user_id, kind=kind, client=(client or "")[:45] or None))
     db.session.flush()
     # Keep the newest KEPT and nothing older than RETENTION_DAYS. The oldest id
@@ -139,11 +190,13 @@ def _below_the_cap(user_id: int, kind: str) -> bool:
 
 
 def newest(user: User) -> list[SecurityEvent]:
-    """The account's newest SHOWN events, newest first."""
+    """The account's newest SHOWN events, newest first; none older than
+    RETENTION_DAYS, even if no newer event has trimmed them yet."""
+    cutoff = datetime.now(UTC) - timedelta(days=RETENTION_DAYS)
     return list(
         db.session.scalars(
             select(SecurityEvent)
-            .where(SecurityEvent.user_id == user.id)
+            .where(SecurityEvent.user_id == user.id, SecurityEvent.created_at >= cutoff)
             .order_by(SecurityEvent.id.desc())
             .limit(SHOWN)
         )
@@ -167,6 +220,9 @@ _DESCRIBED = (
     ("address_changed", "Address changed"),
     ("account_deletion_failed", "Account deletion refused: wrong current password"),
     ("register_taken", "Someone tried to register with this address"),
+    ("csrf_failed", "Request refused: no valid CSRF token (an old page, or another site)"),
+    ("rate_limited", "Requests refused: too many in a short time"),
+    ("host_refused", "Request refused: sent to a host name this site does not serve"),
 )
 DESCRIPTIONS = dict(_DESCRIBED)
 

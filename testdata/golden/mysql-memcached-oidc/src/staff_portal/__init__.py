@@ -9,7 +9,19 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, errors, extensions, health, logs, main, security, sessions
+from . import (
+    account_actions,
+    auth,
+    config,
+    errors,
+    extensions,
+    health,
+    logs,
+    main,
+    security,
+    security_events,
+    sessions,
+)
 
 
 def create_app(
@@ -43,5 +55,8 @@ def create_app(
     app.register_blueprint(main.bp)
     sessions.init_app(app, expired_endpoint="main.index")
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account_actions.bp)
+    app.register_blueprint(security_events.bp)
+    security_events.init_app(app)
     extensions.skip_idle_rate_limit_check(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, TooManyRequests
@@ -20,6 +22,17 @@ MESSAGES = {
 }
 
 
+# Where the app keeps the functions told of each refusal that is logged
+# (on_refusal): each gets the event name, within the refused request.
+_LISTENERS = "refusal_listeners"
+
+
+def on_refusal(app: Flask, listener: Callable[[str], None]) -> None:
+    """Call LISTENER with the event name (csrf_failed, rate_limited,
+    host_refused) of every refusal APP logs, within the refused request."""
+    app.extensions.setdefault(_LISTENERS, []).append(listener)
+
+
 def _page(code: int) -> tuple[str | Response, int]:
     message = MESSAGES.get(code, "The request could not be completed.")
     if request.path.startswith("/api/"):
@@ -27,9 +40,10 @@ def _page(code: int) -> tuple[str | Response, int]:
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def _log_refusal(error: HTTPException) -> None:
+def _log_refusal(error: HTTPException) -> str | None:
     """Refusals that point at an attack or a misconfiguration are logged as
-    warnings with an event name, for alerts: never a token, cookie or body."""
+    warnings with an event name, for alerts: never a token, cookie or body.
+    The event name, or None for other errors."""
     if isinstance(error, CSRFError):
         event, detail = "csrf_failed", {"reason": error.description}
     elif isinstance(error, TooManyRequests):
@@ -41,7 +55,7 @@ def _log_refusal(error: HTTPException) -> None:
         host = request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME", "")
         event, detail = "host_refused", {"host": host[:253]}
     else:
-        return
+        return None
     current_app.logger.warning(
         "request refused: %s",
         event.replace("_", " "),
@@ -53,12 +67,27 @@ def _log_refusal(error: HTTPException) -> None:
             **detail,
         },
     )
+    return event
+
+
+def _tell_listeners(event: str) -> None:
+    for listener in current_app.extensions.get(_LISTENERS, ()):
+        try:
+            listener(event)
+        except Exception:
+            # The refusal stands and is logged; a listener's failure must
+            # not turn it into a 500.
+            current_app.logger.exception(
+                "refusal listener failed", extra={"event": "refusal_listener_failed"}
+            )
 
 
 def handle_http_error(
     error: HTTPException,
 ) -> tuple[str | Response, int] | tuple[str | Response, int, dict[str, str]]:
-    _log_refusal(error)
+    event = _log_refusal(error)
+    if event is not None:
+        _tell_listeners(event)
     page = _page(error.code or 500)
     # Keep the one header that tells a client when to come back (503, 429).
     retry_after = dict(error.get_headers()).get("Retry-After")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, String, UniqueConstraint, func
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -41,3 +41,20 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_key}"
+
+
+class SecurityEvent(db.Model):
+    """Something that happened to an account's security (security_events.py),
+    shown to its owner on the account page. Deleted with the account."""
+
+    __tablename__ = "security_events"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The client address as the app saw it (after FORWARDED_PROXIES), if any.
+    client: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )

@@ -1,0 +1,196 @@
+"""Security events per account: log-ins, "log out everywhere" and
+refused deletions. Each is added to the
+same database transaction as the change it records (the caller commits),
+mirrored in the JSON log by the caller's log line, and shown to the account's
+owner on the account page with the client address, newest first.
+
+The refusals of a request that carries the account's session (a failed CSRF
+check, a rate limit, a host name the app does not serve: errors.py logs
+every one, with an account or not) are stored after the response has gone,
+at most UNSOLICITED_PER_HOUR times an hour per account and kind; the log
+keeps every one. An account keeps only the newest refusal of each kind, so
+they cannot push its other events out.
+
+An account keeps its newest KEPT events and none older than RETENTION_DAYS
+(trimmed as each one is stored; older ones are never listed), and loses
+them all with the account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Flask, current_app, has_request_context, request
+from flask_login import current_user
+from limits import RateLimitItemPerHour
+from sqlalchemy import delete, or_, select
+
+from .after_response import run_after_response
+from .errors import on_refusal
+from .extensions import db, limiter
+from .models import SecurityEvent, User
+from .stored_times import as_utc
+
+bp = Blueprint("security_events", __name__)
+
+RETENTION_DAYS = 90
+KEPT = 100
+SHOWN = 20
+UNSOLICITED_PER_HOUR = 10
+QUEUE_SIZE = 1000
+
+# The kinds of event; templates/main/account.html says what each means.
+KINDS = frozenset(
+    {
+        "login",
+        "sessions_ended",
+        "account_deletion_failed",
+        "csrf_failed",
+        "rate_limited",
+        "host_refused",
+    }
+)
+UNSOLICITED = frozenset(
+    {
+        # Refusals (errors.py) of a request that carries the account's session.
+        "csrf_failed",
+        "rate_limited",
+        "host_refused",
+    }
+)
+REFUSALS = frozenset({"csrf_failed", "rate_limited", "host_refused"})
+
+
+def init_app(app: Flask) -> None:
+    on_refusal(app, _record_refusal)
+
+
+def _record_refusal(event: str) -> None:
+    """Store a refusal for the account whose session the refused request
+    carries; one without an account stays a log line only."""
+    if event not in REFUSALS:
+        return
+    user_id = _requesting_account()
+    if user_id is not None:
+        record_unsolicited(user_id, event)
+
+
+def _requesting_account() -> int | None:
+    # Flask-Login loads the account from the session cookie, as for a view.
+    return current_user.id if current_user.is_authenticated else None
+
+
+def record(user_id: int, kind: str) -> None:
+    """Add an event to the current transaction; the caller commits it with
+    the change it records. Events anyone can cause go through
+    record_unsolicited instead."""
+    if kind not in KINDS or kind in UNSOLICITED:
+        raise ValueError(f"not an event of a signed-in change: {kind!r}")
+    _add(user_id, kind, request.remote_addr if has_request_context() else None)
+
+
+def record_unsolicited(user_id: int, kind: str) -> None:
+    """Store an event anyone can cause by typing an address after the
+    response, from a thread of its own (as mail leaves, mail.py): whether an
+    address has an account must show in no response time, nor in the next
+    request on the same connection. At most UNSOLICITED_PER_HOUR an hour per
+    account and kind."""
+    if kind not in UNSOLICITED:
+        raise ValueError(f"not an unsolicited event: {kind!r}")
+    # Refusals queue apart: a flood of them cannot crowd out the others.
+    queue = "security-refusals" if kind in REFUSALS else "security-events"
+    run_after_response(queue, QUEUE_SIZE, UnsolicitedEvent(user_id, kind, request.remote_addr))
+
+
+@dataclass(frozen=True)
+class UnsolicitedEvent:
+    """An event stored after the response unless its account and kind are at
+    the hourly cap; dropped when the queue is full (the log line stays)."""
+
+    user_id: int
+    kind: str
+    client: str | None
+
+    def run(self, app: Flask) -> None:
+        with app.app_context():
+            try:
+                if _below_the_cap(self.user_id, self.kind):
+                    _add(self.user_id, self.kind, self.client)
+                    db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+
+    def failed(self, app: Flask, error: Exception) -> None:
+        self._lost(app, type(error).__name__)
+
+    def dropped(self, app: Flask) -> None:
+        self._lost(app, "QueueFull")
+
+    def _lost(self, app: Flask, reason: str) -> None:
+        app.logger.warning(
+            "security event not stored",
+            extra={"event": "security_event_lost", "kind": self.kind, "reason": reason},
+        )
+
+
+def _add(user_id: int, kind: str, client: str | None) -> None:
+    if kind in REFUSALS:
+        # Only the newest refusal of each kind: the account's history stays in view.
+        db.session.execute(
+            delete(SecurityEvent).where(
+                SecurityEvent.user_id == user_id, SecurityEvent.kind == kind
+            )
+        )
+    db.session.add(SecurityEvent(user_id=user_id, kind=kind, client=(client or "")[:45] or None))
+    db.session.flush()
+    # Keep the newest KEPT and nothing older than RETENTION_DAYS. The oldest id
+    # kept is read first: MySQL cannot delete from a table its subquery reads.
+    oldest_kept = db.session.scalar(
+        select(SecurityEvent.id)
+        .where(SecurityEvent.user_id == user_id)
+        .order_by(SecurityEvent.id.desc())
+        .offset(KEPT - 1)
+        .limit(1)
+    )
+    too_old = SecurityEvent.created_at < datetime.now(UTC) - timedelta(days=RETENTION_DAYS)
+    if oldest_kept is not None:
+        too_old = or_(too_old, SecurityEvent.id < oldest_kept)
+    db.session.execute(delete(SecurityEvent).where(SecurityEvent.user_id == user_id, too_old))
+
+
+def _below_the_cap(user_id: int, kind: str) -> bool:
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return True
+    limit = RateLimitItemPerHour(UNSOLICITED_PER_HOUR)
+    key = config["RATELIMIT_KEY_PREFIX"]
+    return limiter.limiter.hit(limit, key, "security-event", kind, str(user_id))
+
+
+def newest(user: User) -> list[SecurityEvent]:
+    """The account's newest SHOWN events, newest first; none older than
+    RETENTION_DAYS, even if no newer event has trimmed them yet."""
+    cutoff = datetime.now(UTC) - timedelta(days=RETENTION_DAYS)
+    return list(
+        db.session.scalars(
+            select(SecurityEvent)
+            .where(SecurityEvent.user_id == user.id, SecurityEvent.created_at >= cutoff)
+            .order_by(SecurityEvent.id.desc())
+            .limit(SHOWN)
+        )
+    )
+
+
+def recent(user: User) -> list[tuple[str, str, str]]:
+    """The account's newest events as (time in UTC, kind, client address)."""
+    return [
+        (as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC"), event.kind, event.client or "")
+        for event in newest(user)
+    ]
+
+
+@bp.app_context_processor
+def _templates_can_list_events() -> dict:
+    return {"recent_security_events": recent}
