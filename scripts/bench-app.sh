@@ -92,7 +92,7 @@ if [ -f "$dir/tests/dev_mail.py" ]; then
   mail_args=(--mail-dir "$mail_dir")
 fi
 env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=1
-  "SECRET_KEY=$(random_hex)" "${servers[@]}" MAIL_SERVER=127.0.0.1 "MAIL_PORT=$mail_port" MAIL_TLS=none MAIL_FROM=bench@localhost
+  "SECRET_KEY=$(random_hex)" "ENCRYPTION_KEYS=$(random_hex)" "${servers[@]}" MAIL_SERVER=127.0.0.1 "MAIL_PORT=$mail_port" MAIL_TLS=none MAIL_FROM=bench@localhost
   GUNICORN_WORKERS=2 GUNICORN_THREADS=4 LOG_LEVEL=warning)
 (cd "$dir" && env "${env[@]}" "$venv/bin/flask" --app "$answer_package" db upgrade >"$work/migrate.log" 2>&1) ||
   { cat "$work/migrate.log"; exit 1; }

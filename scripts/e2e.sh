@@ -196,7 +196,7 @@ prove_live() { # prove_live NAME FLAGS
   install_project "$venv" "$dir" || { echo "  FAIL installing the project"; return 1; }
 
   local env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=0
-    "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" CLIENT_APP_URL=https://app.example.com
+    "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" "ENCRYPTION_KEYS=$(random_hex)" CLIENT_APP_URL=https://app.example.com
     GUNICORN_WORKERS=2 LOG_LEVEL=WARNING)
   # The servers and their settings come from the manifest (choice attributes);
   # the first is the one stopped to watch /readyz turn 503.

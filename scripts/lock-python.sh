@@ -32,6 +32,14 @@ PY
 # project's `make lock` does (seeded with the union's pins, as the project's
 # lock seeds uv): where uv writes other markers for it, the catalog records
 # them, so generated locks are byte for byte what `make lock` writes.
+# tools/pyreqs reads the catalog: a pin new to the manifest is not in it yet,
+# so write the union's catalog first (no sets) and ask again.
+if ! (cd "$repo" && go run ./tools/pyreqs) >"$work/sets.txt" 2>"$work/pyreqs.err"; then
+  echo "tools/pyreqs: $(tail -n 1 "$work/pyreqs.err"); writing the union's catalog first"
+  "$work/venv/bin/python" "$repo/scripts/lib/lock_catalog.py" "$work/resolved.txt" "$python_version" \
+    >"$repo/templates/flask/python-lock.json"
+  (cd "$repo" && go run ./tools/pyreqs) >"$work/sets.txt"
+fi
 sets=()
 i=0
 while IFS= read -r line; do
@@ -41,7 +49,7 @@ while IFS= read -r line; do
   "$work/venv/bin/uv" pip compile --quiet --universal --python-version "$python_version" \
     --generate-hashes --no-header --no-annotate "$work/set-$i.in" -o "$work/set-$i.txt"
   sets+=("$work/set-$i.in" "$work/set-$i.txt")
-done < <(cd "$repo" && go run ./tools/pyreqs)
+done <"$work/sets.txt"
 echo "resolved $i requirement sets, one per distinct lock a combination has"
 "$work/venv/bin/python" "$repo/scripts/lib/lock_catalog.py" "$work/resolved.txt" "$python_version" "${sets[@]}" \
   >"$work/python-lock.json"

@@ -314,7 +314,7 @@ side_checks() {
     # The servers come from the manifest (Redis database 1: the suite beside
     # this uses 0); a database without a server is a file.
     local production=(FLASK_SKIP_DOTENV=1 APP_ENV=production TRUSTED_HOSTS=localhost
-      "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" CLIENT_APP_URL=https://app.example.com
+      "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" "ENCRYPTION_KEYS=$(random_hex)" CLIENT_APP_URL=https://app.example.com
       OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix
       MAIL_SERVER=127.0.0.1 MAIL_TLS=none MAIL_FROM=matrix@localhost)
     local servers server setting

@@ -6,8 +6,10 @@
 // second browser, follow the mailed link there and set a new password; the
 // first browser's session must then be over, and the new password must log
 // in. With ACCOUNT_CHANGES=1 too, that browser then moves the account to a
-// new address through the link mailed to it, logs in with that address and
-// deletes the account, which ends its session (with a provider log-in: logs in
+// new address through the link mailed to it, logs in with that address, turns
+// on two-factor log-in where the account page offers it (the secret from the
+// set-up page into this script's own TOTP, RFC 6238), logs in again with the
+// password and a code, and deletes the account, which ends its session (with a provider log-in: logs in
 // again at the development provider and deletes the account there, which
 // asks for a new log-in at the provider first). The newcomer run sets it; in
 // the live run, its probes and the reset flow have used up the minute's
@@ -18,6 +20,7 @@
 // Usage: [MAIL_CATCHER_DIR=DIR [ACCOUNT_CHANGES=1]] node browser.mjs BASE_URL LOGIN SCREENSHOT
 // LOGIN is the auth choice's login attribute in the manifest: form and
 // provider log in and out; token (an API) and none see the public page.
+import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -32,6 +35,19 @@ if (!LOGINS.includes(login)) {
   process.exit(2);
 }
 const problems = [];
+
+// The TOTP code (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits) of a base32
+// secret at a time, written here apart from the app's pyotp so each checks the other.
+function totp(secret, at) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...secret.replace(/\s+/g, "")].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -254,6 +270,7 @@ try {
     await logIn(there, secret, moved);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the new address did not log in: ${there.url()}`);
     step("the new address logs in");
+    if (await there.locator("text=Two-factor log-in").count()) await twoFactor(there, secret, moved);
     await Promise.all([there.waitForNavigation(), there.click("text=Delete your account")]);
     await there.fill('input[name="current"]', secret);
     await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
@@ -262,6 +279,33 @@ try {
     const gone = await there.request.get(base + "/account", { maxRedirects: 0 });
     if (gone.status() !== 302) throw new Error(`after deleting the account /account gave ${gone.status()}, want a redirect to log in`);
     step("deleted the account; its session ended with it");
+  }
+
+  // On `there`, signed in: turn on two-factor log-in with the secret the
+  // set-up page shows, log out, and log in again with the password and a code.
+  async function twoFactor(there, secret, address) {
+    await Promise.all([there.waitForNavigation(), there.click("text=Two-factor log-in")]);
+    await Promise.all([there.waitForNavigation(), there.click("text=Turn two-factor log-in on")]);
+    const drawn = await there.locator("img.qr-code").evaluate((img) => img.complete && img.naturalWidth > 0);
+    if (!drawn) throw new Error("the set-up page's QR code did not load");
+    const totpSecret = (await there.locator("code.totp-secret").innerText()).trim();
+    await there.screenshot({ path: screenshot.replace(/\.png$/, "-two-factor.png"), fullPage: true });
+    await there.fill('input[name="code"]', totp(totpSecret, Date.now()));
+    await there.fill('input[name="current"]', secret);
+    await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
+    const codes = await there.locator("ul.recovery-codes li").count();
+    if (codes !== 10) throw new Error(`turning on two-factor log-in showed ${codes} recovery codes, want 10: ${there.url()}`);
+    step("turned on two-factor log-in: scanned secret, code from this script's TOTP, 10 recovery codes shown");
+    await Promise.all([there.waitForNavigation(), there.click('form[action$="/auth/logout"] button')]);
+    await logIn(there, secret, address);
+    if (new URL(there.url()).pathname !== "/auth/two-factor") throw new Error(`the password alone went to ${there.url()}, want the code page`);
+    const early = await there.request.get(base + "/account", { maxRedirects: 0 });
+    if (early.status() !== 302) throw new Error(`/account opened before the code: ${early.status()}`);
+    // The set-up spent this step's code: the app's next one (it accepts a step either side).
+    await there.fill('input[name="code"]', totp(totpSecret, Date.now() + 30_000));
+    await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
+    if (new URL(there.url()).pathname !== "/account") throw new Error(`the code did not log in: ${there.url()}`);
+    step("logged in with the password and then a code; /account stayed shut in between");
   }
 } catch (err) {
   problems.push(err.message);

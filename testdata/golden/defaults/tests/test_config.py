@@ -27,6 +27,7 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3",
     "TRUSTED_HOSTS": "app.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ENCRYPTION_KEYS": secrets.token_hex(32),
     "MAIL_SERVER": "smtp.example.com",
     "MAIL_FROM": "noreply@example.com",
 }
@@ -77,7 +78,8 @@ STRONG_SECRETS = {
     "token_hex(32)": secrets.token_hex(32),
     "token_urlsafe(32)": secrets.token_urlsafe(32),
 }
-SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS")
+# ENCRYPTION_KEYS encrypt rather than sign; the same rule holds.
+SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "ENCRYPTION_KEYS")
 
 
 @pytest.mark.parametrize("name", SIGNING_KEYS)

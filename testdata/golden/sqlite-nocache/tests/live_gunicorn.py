@@ -34,6 +34,7 @@ def production_environ(environ: Mapping[str, str]) -> dict[str, str]:
         "TRUSTED_HOSTS": HOST,
         "FORWARDED_PROXIES": "1",
     }
+    production["ENCRYPTION_KEYS"] = secrets.token_hex(32)
     return production
 
 

@@ -26,6 +26,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_hex(32),
     "DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3",
     "TRUSTED_HOSTS": "app.example.com",
+    "ENCRYPTION_KEYS": secrets.token_hex(32),
     "MAIL_SERVER": "smtp.example.com",
     "MAIL_FROM": "noreply@example.com",
 }
@@ -76,7 +77,8 @@ STRONG_SECRETS = {
     "token_hex(32)": secrets.token_hex(32),
     "token_urlsafe(32)": secrets.token_urlsafe(32),
 }
-SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS")
+# ENCRYPTION_KEYS encrypt rather than sign; the same rule holds.
+SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "ENCRYPTION_KEYS")
 
 
 @pytest.mark.parametrize("name", SIGNING_KEYS)

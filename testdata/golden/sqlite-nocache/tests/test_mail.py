@@ -79,6 +79,7 @@ def production(**environ):
         "MEMCACHED_SERVERS": "cache:11211",
         "MAIL_SERVER": "smtp.example.com",
         "MAIL_FROM": "noreply@example.com",
+        "ENCRYPTION_KEYS": secrets.token_hex(32),
     }
     base.update(environ)
     return {k: v for k, v in base.items() if v is not None}

@@ -26,6 +26,8 @@ from . import (
     security,
     security_events,
     sessions,
+    stored_secrets,
+    two_factor_views,
     users_cli,
 )
 
@@ -66,9 +68,11 @@ def create_app(
     app.register_blueprint(browser_recognition.bp)
     app.register_blueprint(account_security.bp)
     app.register_blueprint(account_changes.bp)
+    app.register_blueprint(two_factor_views.bp)
     app.register_blueprint(security_events.bp)
     security_events.init_app(app)
     housekeeping.init_app(app)
     app.cli.add_command(users_cli.users)
+    app.cli.add_command(stored_secrets.keys)
     extensions.skip_idle_rate_limit_check(app)
     return app

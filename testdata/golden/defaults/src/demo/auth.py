@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -18,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from . import login_throttle
+from . import login_throttle, two_factor
 from .account_links import mail_allowed, make_token
 from .addresses import normalize_email
 from .extensions import db, limiter, login_manager
@@ -209,16 +218,32 @@ def login():
         else:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
-            record(user.id, "login")
-            db.session.commit()
-            renew_session()
-            login_user(user)
-            current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
-            response = redirect(safe_next(request.args.get("next")) or url_for("main.account"))
-            return login_throttle.remember_device(response, user)
+            next_url = safe_next(request.args.get("next"))
+            if user.two_factor_enabled:
+                db.session.commit()
+                current_app.logger.info(
+                    "password accepted; second factor asked",
+                    extra={"event": "login_password_ok", "user_id": user.id},
+                )
+                two_factor.start_pending_login(user, next_url)
+                return redirect(url_for("two_factor_views.login_code"))
+            return complete_login(user, next_url)
         flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+def complete_login(user: User, next_url: str | None) -> Response:
+    """Sign USER in, in a fresh session, once every factor is checked: the
+    password, and the second factor if the account has one."""
+    record(user.id, "login")
+    db.session.commit()
+    renew_session()
+    login_user(user)
+    current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
+    response = redirect(next_url or url_for("main.account"))
+    # Only now: a browser that knows the password but not the code is no device of the owner's.
+    return login_throttle.remember_device(response, user)
 
 
 @bp.post("/logout")

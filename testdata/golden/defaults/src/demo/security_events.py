@@ -53,6 +53,12 @@ KINDS = frozenset(
         "password_reset_requested",
         "password_reset",
         "sessions_ended",
+        "two_factor_enabled",
+        "two_factor_disabled",
+        "two_factor_failed",
+        "two_factor_change_failed",
+        "recovery_code_used",
+        "recovery_codes_renewed",
         "address_confirmed",
         "address_change_requested",
         "address_change_failed",
@@ -70,6 +76,8 @@ UNSOLICITED = frozenset(
         "login_locked",
         "password_reset_requested",
         "register_taken",
+        # Whoever has the password can cause it; the owner should know.
+        "two_factor_failed",
         # Refusals (errors.py) of a request that carries the account's session.
         "csrf_failed",
         "rate_limited",

@@ -420,7 +420,10 @@ def _validate_mail(settings: Mapping[str, Any]) -> None:
 
 
 def _validate_account_limits(settings: Mapping[str, Any]) -> None:
-    for name in ("ACCOUNT_MAIL_RATE_LIMIT", "ACCOUNT_LOGIN_RATE_LIMIT"):
+    for name in (
+        "ACCOUNT_MAIL_RATE_LIMIT",
+        "ACCOUNT_LOGIN_RATE_LIMIT",
+    ):
         if not _rate_limits_parse(settings[name]):
             raise ConfigError(
                 f"{name} must be rate limits of at least 1, such as "

@@ -67,7 +67,7 @@ def attempt(email: str, user: User | None, device_credential: str) -> LoginAttem
     it may go on. Call once per attempt, before the password."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return LoginAttempt(held_back=False)
-    device = _device_nonce(user, device_credential) if user is not None else None
+    device = device_nonce(user, device_credential) if user is not None else None
     if device is not None and _spend(("login-device", device)):
         return LoginAttempt(held_back=False)
     address = user.email if user is not None else email
@@ -113,7 +113,7 @@ def _key_mark(user: User) -> str:
     return hashlib.sha256(f"device\0{user.auth_key}".encode()).hexdigest()[:32]
 
 
-def _device_nonce(user: User, raw: str) -> str | None:
+def device_nonce(user: User, raw: str) -> str | None:
     """The nonce of the device credential RAW, if it is genuine, recent and
     for USER's account as it is now."""
     if not raw or len(raw) > MAX_DEVICE_LENGTH:

@@ -228,6 +228,21 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             ),
             # How long a browser that logged in stays one of the account's.
             "DEVICE_COOKIE_DAYS": _int(environ, "DEVICE_COOKIE_DAYS", 180),
+            # Keys that encrypt stored secrets (stored_secrets.py), newest
+            # first: the first encrypts, all decrypt. Outside production an
+            # unset list falls back on SECRET_KEY, so .env-less runs work.
+            "ENCRYPTION_KEYS": _list(environ.get("ENCRYPTION_KEYS"))
+            or ([] if app_env == "production" else [secret_key]),
+            # Attempts at a second factor one account takes, from every
+            # client together (two_factor.py).
+            "TWO_FACTOR_RATE_LIMIT": environ.get(
+                "TWO_FACTOR_RATE_LIMIT", "5 per 15 minutes; 20 per day"
+            ),
+            # The name authenticator apps show beside the account's codes.
+            "TWO_FACTOR_ISSUER": environ.get(
+                "TWO_FACTOR_ISSUER",
+                "ledger-api",
+            ),
         }
     )
     return settings
@@ -273,6 +288,7 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
             ("SECRET_KEY", settings.get("SECRET_KEY")),
             ("DATABASE_URL", settings.get("SQLALCHEMY_DATABASE_URI")),
             ("TRUSTED_HOSTS", settings.get("TRUSTED_HOSTS")),
+            ("ENCRYPTION_KEYS", settings.get("ENCRYPTION_KEYS")),
             ("MAIL_SERVER", settings.get("MAIL_SERVER")),
             ("MAIL_FROM", settings.get("MAIL_FROM")),
         )
@@ -288,7 +304,7 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
 
 
 def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
-    """Every key that signs sessions, CSRF tokens must be strong.
+    """Every key that signs sessions, CSRF tokens, or encrypts stored secrets, must be strong.
     Messages name the setting, never the value."""
     _require_strong_secret("SECRET_KEY", settings["SECRET_KEY"])
     for position, fallback in enumerate(settings["SECRET_KEY_FALLBACKS"], start=1):
@@ -296,6 +312,14 @@ def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
         _require_strong_secret(name, fallback)
         if fallback == settings["SECRET_KEY"]:
             raise ConfigError(f"{name} must differ from SECRET_KEY (it lists previous keys only)")
+    keys = settings["ENCRYPTION_KEYS"]
+    for position, key in enumerate(keys, start=1):
+        name = f"ENCRYPTION_KEYS entry {position}"
+        _require_strong_secret(name, key)
+        if key in (settings["SECRET_KEY"], *settings["SECRET_KEY_FALLBACKS"]):
+            raise ConfigError(f"{name} must differ from SECRET_KEY and its fallbacks")
+        if key in keys[: position - 1]:
+            raise ConfigError(f"{name} repeats an earlier entry")
 
 
 def _require_strong_secret(name: str, value: str) -> None:
@@ -400,7 +424,11 @@ def _validate_mail(settings: Mapping[str, Any]) -> None:
 
 
 def _validate_account_limits(settings: Mapping[str, Any]) -> None:
-    for name in ("ACCOUNT_MAIL_RATE_LIMIT", "ACCOUNT_LOGIN_RATE_LIMIT"):
+    for name in (
+        "ACCOUNT_MAIL_RATE_LIMIT",
+        "ACCOUNT_LOGIN_RATE_LIMIT",
+        "TWO_FACTOR_RATE_LIMIT",
+    ):
         if not _rate_limits_parse(settings[name]):
             raise ConfigError(
                 f"{name} must be rate limits of at least 1, such as "

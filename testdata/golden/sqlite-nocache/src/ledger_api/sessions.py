@@ -13,7 +13,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
@@ -46,6 +46,9 @@ def renew_session() -> None:
         # id. It acts only on a non-empty session, so it must run before clear().
         regenerate(session)
     session.clear()
+    # Flask-WTF caches this request's CSRF token, made from the old session's
+    # secret: a page rendered after the renewal must get one of the new session.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     session.permanent = True
     session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
 

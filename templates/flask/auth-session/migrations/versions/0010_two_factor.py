@@ -1,0 +1,45 @@
+"""Two-factor log-in: an encrypted TOTP secret and the last accepted time
+step per account, and single-use recovery codes (stored as digests).
+
+Revision ID: 0010
+Revises: 0006
+Create Date: 2026-12-05 00:00:00
+
+(Revisions 0007 to 0009 belong to projects with other log-in choices.)
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("totp_secret", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.UniqueConstraint("user_id", "digest", name=op.f("uq_recovery_codes_user_id")),
+        sqlite_autoincrement=True,
+    )
+
+
+def downgrade():
+    op.drop_table("recovery_codes")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("totp_last_step")
+        batch.drop_column("totp_secret")
