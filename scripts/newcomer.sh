@@ -174,8 +174,22 @@ follow_readme() { # follow_readme AUTH
     # With the catcher running, the browser follows a mailed reset link too.
     local mail_dir=""
     [ ! -f "$work/$name-mail.log" ] || mail_dir=$dir/src/instance/mail
+    # The README's command for the first admin, typed as written (the password
+    # at its prompt), and the same without --admin for a member the admin disables.
+    local admin_env=() create
+    create=$(grep -o '\.venv/bin/flask --app [a-z0-9_]* users create --admin you@example\.com' "$dir/README.md" | head -n 1 || true)
+    if [ -n "$create" ]; then
+      local secret="correct horse battery staple" account
+      for account in "${create/you@example.com/admin@example.com}" "${create/ --admin you@example.com/ bob@example.com}"; do
+        if ! (cd "$dir" && printf '%s\n%s\n' "$secret" "$secret" | "${fresh[@]}" bash -c "$account") >"$work/$name-users.log" 2>&1; then
+          cat "$work/$name-users.log"; echo "  FAIL $account"; return 1
+        fi
+        echo "  ok   $account  ($(grep -m1 "^created" "$work/$name-users.log"))"
+      done
+      admin_env=(ADMIN_EMAIL=admin@example.com MEMBER_EMAIL=bob@example.com "ADMIN_PASSWORD=$secret")
+    fi
     # The address change and deletion too: nothing here has spent the log-in limit before.
-    MAIL_CATCHER_DIR=$mail_dir ACCOUNT_CHANGES=1 node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
+    env "${admin_env[@]}" MAIL_CATCHER_DIR="$mail_dir" ACCOUNT_CHANGES=1 node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
   fi
 
   # The development server logs readable lines, and no crash happened.

@@ -9,7 +9,8 @@
 // new address through the link mailed to it, logs in with that address, turns
 // on two-factor log-in where the account page offers it (the secret from the
 // set-up page into this script's own TOTP, RFC 6238), logs in again with the
-// password and a code, and deletes the account, which ends its session (with a provider log-in: logs in
+// password and a code, and deletes the account, which ends its session. With
+// ADMIN_EMAIL, an admin then disables another account, whose session ends (with a provider log-in: logs in
 // again at the development provider and deletes the account there, which
 // asks for a new log-in at the provider first). The newcomer run sets it; in
 // the live run, its probes and the reset flow have used up the minute's
@@ -92,7 +93,11 @@ try {
 
   const email = `ada-${Date.now()}@example.com`;
   const password = "correct horse battery staple";
+  // When the first log-in was posted: LOGIN_RATE_LIMIT's window (fixed, per
+  // client address) starts there.
+  let firstLogInAt = null;
   const logIn = async (on, secret, address = email) => {
+    firstLogInAt ??= Date.now();
     await on.goto(base + "/auth/login");
     await on.fill('input[name="email"]', address);
     await on.fill('input[name="password"]', secret);
@@ -164,6 +169,7 @@ try {
     }
     step("logged out: /account now redirects to log in");
     if (login === "form" && process.env.MAIL_CATCHER_DIR) await passwordReset();
+    if (login === "form" && process.env.ADMIN_EMAIL) await adminDisables();
     if (login === "provider" && process.env.ACCOUNT_CHANGES === "1") await deleteAtProvider();
   } else {
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -270,6 +276,7 @@ try {
     await logIn(there, secret, moved);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the new address did not log in: ${there.url()}`);
     step("the new address logs in");
+    if (await there.locator("text=Your notes").count()) await notes(there);
     if (await there.locator("text=Two-factor log-in").count()) await twoFactor(there, secret, moved);
     await Promise.all([there.waitForNavigation(), there.click("text=Delete your account")]);
     await there.fill('input[name="current"]', secret);
@@ -285,16 +292,7 @@ try {
   // set-up page shows, log out, and log in again with the password and a code.
   async function twoFactor(there, secret, address) {
     await Promise.all([there.waitForNavigation(), there.click("text=Two-factor log-in")]);
-    await Promise.all([there.waitForNavigation(), there.click("text=Turn two-factor log-in on")]);
-    const drawn = await there.locator("img.qr-code").evaluate((img) => img.complete && img.naturalWidth > 0);
-    if (!drawn) throw new Error("the set-up page's QR code did not load");
-    const totpSecret = (await there.locator("code.totp-secret").innerText()).trim();
-    await there.screenshot({ path: screenshot.replace(/\.png$/, "-two-factor.png"), fullPage: true });
-    await there.fill('input[name="code"]', totp(totpSecret, Date.now()));
-    await there.fill('input[name="current"]', secret);
-    await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
-    const codes = await there.locator("ul.recovery-codes li").count();
-    if (codes !== 10) throw new Error(`turning on two-factor log-in showed ${codes} recovery codes, want 10: ${there.url()}`);
+    const totpSecret = await enrol(there, secret, "-two-factor.png");
     step("turned on two-factor log-in: scanned secret, code from this script's TOTP, 10 recovery codes shown");
     await Promise.all([there.waitForNavigation(), there.click('form[action$="/auth/logout"] button')]);
     await logIn(there, secret, address);
@@ -306,6 +304,67 @@ try {
     await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the code did not log in: ${there.url()}`);
     step("logged in with the password and then a code; /account stayed shut in between");
+  }
+
+  // On `there`, signed in, at the account page: write a note and find it listed.
+  async function notes(there) {
+    await Promise.all([there.waitForNavigation(), there.click("text=Your notes")]);
+    await Promise.all([there.waitForNavigation(), there.click("text=New note")]);
+    await there.fill('input[name="title"]', "Groceries <b>bold?</b>");
+    await there.fill('textarea[name="body"]', "eggs, flour");
+    await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
+    const listed = await there.locator("ul.notes li a").allInnerTexts();
+    if (!listed.includes("Groceries <b>bold?</b>")) throw new Error(`the new note is not listed as typed: ${JSON.stringify(listed)}`);
+    await there.goto(base + "/account");
+    step("wrote a note and found it listed, markup shown as typed");
+  }
+
+  // On `on`, at the two-factor page: turn it on with the secret the set-up
+  // page shows and a code of this script's TOTP; the secret.
+  async function enrol(on, secret, shot) {
+    await Promise.all([on.waitForNavigation(), on.click("text=Turn two-factor log-in on")]);
+    const drawn = await on.locator("img.qr-code").evaluate((img) => img.complete && img.naturalWidth > 0);
+    if (!drawn) throw new Error("the set-up page's QR code did not load");
+    const totpSecret = (await on.locator("code.totp-secret").innerText()).trim();
+    if (shot) await on.screenshot({ path: screenshot.replace(/\.png$/, shot), fullPage: true });
+    await on.fill('input[name="code"]', totp(totpSecret, Date.now()));
+    await on.fill('input[name="current"]', secret);
+    await Promise.all([on.waitForNavigation(), on.click('form.stacked button[type="submit"]')]);
+    const codes = await on.locator("ul.recovery-codes li").count();
+    if (codes !== 10) throw new Error(`turning on two-factor log-in showed ${codes} recovery codes, want 10: ${on.url()}`);
+    return totpSecret;
+  }
+
+  // ADMIN_EMAIL and MEMBER_EMAIL (made with `flask users create`, password
+  // ADMIN_PASSWORD): the member logs in; the admin logs in, is asked for
+  // two-factor log-in before the admin pages open, turns it on, finds the
+  // member and disables the account; the member's open session ends.
+  async function adminDisables() {
+    const { ADMIN_EMAIL: admin, MEMBER_EMAIL: member, ADMIN_PASSWORD: secret } = process.env;
+    // Every browser here shares one client address, and so LOGIN_RATE_LIMIT (5 a minute).
+    const wait = Math.max(0, 63_000 - (Date.now() - firstLogInAt));
+    step(`waiting ${Math.round(wait / 1000)} s for a new minute of this client address's log-ins (LOGIN_RATE_LIMIT)`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    const memberBrowser = await openBrowser();
+    await logIn(memberBrowser.page, secret, member);
+    if (new URL(memberBrowser.page.url()).pathname !== "/account") throw new Error(`the member did not log in: ${memberBrowser.page.url()}`);
+    const adminBrowser = await openBrowser();
+    const on = adminBrowser.page;
+    await logIn(on, secret, admin);
+    await Promise.all([on.waitForNavigation(), on.click('a:text-is("Accounts")')]);
+    if (new URL(on.url()).pathname !== "/account/two-factor") throw new Error(`an admin without two-factor log-in reached ${on.url()}`);
+    step("the admin pages sent an admin without two-factor log-in to turn it on");
+    await enrol(on, secret, null);
+    await on.goto(`${base}/admin/users?q=${encodeURIComponent(member.split("@")[0])}`);
+    await Promise.all([on.waitForNavigation(), on.click(`text=${member}`)]);
+    await Promise.all([on.waitForNavigation(), on.click("text=Disable the account")]);
+    if ((await on.locator("td.state").innerText()).trim() !== "disabled") throw new Error("the account page of the member does not say disabled");
+    await on.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
+    const ended = await memberBrowser.page.request.get(base + "/account", { maxRedirects: 0 });
+    if (ended.status() !== 302) throw new Error(`the disabled member's session still opens /account: ${ended.status()}`);
+    step("an admin with two-factor log-in found the member and disabled the account; its open session ended");
+    await memberBrowser.context.close();
+    await adminBrowser.context.close();
   }
 } catch (err) {
   problems.push(err.message);

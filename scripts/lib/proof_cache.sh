@@ -6,9 +6,11 @@
 PROOF_CACHE=${RAMPART_PROOF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rampart/proofs}
 
 # proof_key DIR: a key for a freshly generated project: every file but .env
-# (random secrets), plus the Python that runs the tests.
+# (random secrets) and .rampart.yaml (the answers and the blueprint's version,
+# which only rampart reads: a new version leaves a combination it did not
+# change proved), plus the Python that runs the tests.
 proof_key() {
-  (cd "$1" && find . -type f ! -name .env ! -path './.git/*' | LC_ALL=C sort | xargs -r sha256sum
+  (cd "$1" && find . -type f ! -name .env ! -name .rampart.yaml ! -path './.git/*' | LC_ALL=C sort | xargs -r sha256sum
     python3 --version) | sha256sum | cut -c1-16
 }
 

@@ -40,6 +40,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("recovery_codes")
-    with op.batch_alter_table("users") as batch:
+    # Dropping a column rebuilds the table on SQLite: keep AUTOINCREMENT (0002).
+    with op.batch_alter_table("users", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("totp_last_step")
         batch.drop_column("totp_secret")

@@ -56,6 +56,9 @@ LOGIN_HELD = (
 )
 
 
+ACCOUNT_DISABLED = "This account is disabled. Ask the site's operators why."
+
+
 def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
@@ -116,6 +119,8 @@ def load_user(session_user_id: str) -> User | None:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not hmac.compare_digest(user.auth_key, auth_key):
+        return None
+    if user.disabled_at is not None:
         return None
     return user
 
@@ -215,6 +220,14 @@ def login():
             )
             if mail_allowed(user.email):
                 send_confirmation(user)
+        elif user.disabled_at is not None:
+            # Said only to whoever knows the password: it tells nobody else anything.
+            current_app.logger.info(
+                "log-in refused: account disabled",
+                extra={"event": "login_disabled", "user_id": user.id},
+            )
+            flash(ACCOUNT_DISABLED, "error")
+            return render_template("auth/login.html", form=form), 403
         else:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)

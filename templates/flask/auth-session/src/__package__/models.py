@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .roles import STAFF
 
 
 def new_auth_key() -> str:
@@ -38,9 +39,18 @@ class User(UserMixin, db.Model):
     # no code is accepted twice. No secret: two-factor log-in is off.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A key of roles.ROLES: what the account may do beyond its own pages.
+    role: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
+    # Set by an admin (admin.py): the account cannot log in, and its sessions end.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_key}"
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the role opens the admin pages (roles.STAFF)."""
+        return self.role in STAFF
 
     @property
     def two_factor_enabled(self) -> bool:

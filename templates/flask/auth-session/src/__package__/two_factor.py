@@ -256,7 +256,7 @@ def pending_login() -> PendingLogin | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not hmac.compare_digest(user.auth_key, auth_key):
         return None
-    if not user.two_factor_enabled:
+    if not user.two_factor_enabled or user.disabled_at is not None:
         return None
     next_url = pending.get("next")
     return PendingLogin(user, next_url if isinstance(next_url, str) else None)

@@ -13,6 +13,8 @@ from . import (
     account_changes,
     account_security,
     address_confirmation,
+    admin,
+    admin_cli,
     auth,
     browser_recognition,
     config,
@@ -22,13 +24,13 @@ from . import (
     housekeeping,
     logs,
     main,
+    notes,
     password_reset,
     security,
     security_events,
     sessions,
     stored_secrets,
     two_factor_views,
-    users_cli,
 )
 
 
@@ -69,10 +71,13 @@ def create_app(
     app.register_blueprint(account_security.bp)
     app.register_blueprint(account_changes.bp)
     app.register_blueprint(two_factor_views.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(notes.bp)
     app.register_blueprint(security_events.bp)
     security_events.init_app(app)
     housekeeping.init_app(app)
-    app.cli.add_command(users_cli.users)
+    # users_cli's group, with the commands of admin_cli.py and two_factor.py.
+    app.cli.add_command(admin_cli.users)
     app.cli.add_command(stored_secrets.keys)
     extensions.skip_idle_rate_limit_check(app)
     return app
