@@ -42,6 +42,8 @@ stop_servers() {
     kill -KILL -- "-$group" 2>/dev/null || true
   done
   groups=()
+  # The mail catcher's port is free again (see follow_readme).
+  if [ -n "${mail_port_lock:-}" ]; then exec {mail_port_lock}>&-; mail_port_lock=""; fi
 }
 cleanup() {
   stop_servers
@@ -125,6 +127,10 @@ follow_readme() { # follow_readme AUTH
         wait_for "$base/healthz" 200 || { tail -n 30 "$work/$name-dev.log"; return 1; }
         echo "  ok   ${line%%#*}(serving on $base)" ;;
       "make mail"*)
+        # Every project's catcher listens on the README's 127.0.0.1:1025: two
+        # runs at a time take turns, until stop_servers lets go.
+        exec {mail_port_lock}>"$work/mail-port.lock"
+        flock "$mail_port_lock"
         start_line "$dir" "$work/$name-mail.log" "$line"
         wait_for_text "$work/$name-mail.log" "Catching mail" || { cat "$work/$name-mail.log"; echo "  FAIL $line did not start"; return 1; }
         echo "  ok   ${line%%#*}(catching mail in src/instance/mail)" ;;
