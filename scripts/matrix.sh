@@ -15,9 +15,10 @@
 #            checkov (dockerfile, kubernetes, github_actions, gitlab_ci, secrets;
 #            also on each rendered overlay); install from the hash lock with the
 #            pinned uv (one virtualenv per lock), pip check, bandit, pytest
-#            without servers, pytest against real PostgreSQL, MariaDB, Redis and
-#            memcached started here on 127.0.0.1, and flask db upgrade in
-#            production mode where there is a database.
+#            against real PostgreSQL, MariaDB, Redis and memcached started
+#            here on 127.0.0.1 (without servers only where the stack has
+#            none: update.sh runs each choice's suite without them), and
+#            flask db upgrade in production mode where there is a database.
 #
 #   scripts/matrix.sh [all|static|servers]   (default: all)
 #   ONLY=a,b scripts/matrix.sh servers       only the named combinations
@@ -289,14 +290,23 @@ venv_for() {
   echo "$venv"
 }
 
-# side_checks DIR BIN NAME LOG: the suite without servers, the scanners and
-# the production-mode migration of one project (read_facts done); prints the
-# suite's count, then the migration's state; or the failed step.
+# side_checks DIR BIN NAME LOG ALONE: the suite without servers when ALONE
+# is set, the scanners and the production-mode migration of one project
+# (read_facts done); prints the suite's count, then the migration's state; or
+# the failed step.
 side_checks() {
-  local dir=$1 bin=$2 name=$3 log=$4
-  step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
-    '$bin/pytest' -q -p no:cacheprovider" || return 1
-  pytest_count "$log"
+  local dir=$1 bin=$2 name=$3 log=$4 alone=$5
+  if [ -n "$alone" ]; then
+    step "$log" "pytest without servers" bash -c "cd '$dir' && env -u DATABASE_URL -u REDIS_URL -u MEMCACHED_SERVERS \
+      '$bin/pytest' -q -p no:cacheprovider" || return 1
+    pytest_count "$log"
+  else
+    # A stack with servers runs its suite against them (tests_in). Its
+    # fallbacks without them (SQLite, the in-process cache) are run by
+    # update.sh, whose tested projects bring every choice, and by
+    # newcomer.sh: running them here too cost a core for half of each proof.
+    echo "n/a (update.sh runs each choice's suite without servers)"
+  fi
   step "$log" "checkov" "$work/tools/bin/checkov" --directory "$dir" --framework dockerfile kubernetes github_actions gitlab_ci secrets \
     --skip-download --quiet --compact || return 1
   if [ -d "$dir/deploy/kubernetes" ]; then
@@ -373,8 +383,10 @@ prove() { # prove NAME FLAGS: one combination against real servers
   # Two cores: the suite without servers, the scanners and the migration check
   # run beside the suite against the servers, on a copy of the project, so
   # that neither sees the other's files.
+  local alone=1
+  if "$MATRIX" services "$dir/.rampart.yaml" | awk -F'\t' '$2 != "" { found = 1 } END { exit !found }'; then alone=""; fi
   cp -a "$dir" "$dir-side"
-  side_checks "$dir-side" "$bin" "$name" "$log.side" >"$log.side-out" 2>&1 &
+  side_checks "$dir-side" "$bin" "$name" "$log.side" "$alone" >"$log.side-out" 2>&1 &
   local side=$!
   if ! tests_in "$dir" "$bin" "$name" "$log" >"$log.tests-out"; then
     wait "$side" || true

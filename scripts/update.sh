@@ -134,25 +134,19 @@ prove_update() { # prove_update NAME FLAGS
   echo "$outcome"
 }
 
-echo "== update: $(wc -l <"$work/pairwise.tsv") combinations from the first release to today's rampart" \
-  "(lint and tests on the $(wc -l <"$work/tested.txt") that bring a choice no earlier one had)"
-failed=0
-while IFS=$'\t' read -r name flags; do
-  started=$SECONDS
+# update_one NAME FLAGS: one combination's line, and its log's end on failure;
+# exit status 1 when it failed.
+update_one() {
+  local name=$1 flags=$2 started=$SECONDS outcome
   if outcome=$(prove_update "$name" "$flags"); then
     printf 'update   %-40s ok   %s (%d s)\n' "$name" "$outcome" "$((SECONDS - started))"
   else
-    failed=$((failed + 1))
     printf 'update   %-40s FAILED (%s)\n' "$name" "$outcome"
     tail -n 40 "$work/$name.log" | sed 's/^/    /'
+    return 1
   fi
-done <"$work/pairwise.tsv"
+}
 
-echo "== set: a walk of answer changes on one project"
-walk=$work/walk
-mkdir -p "$walk"
-(cd "$walk" && "$RAMPART" new shop --yes --cache none --deploy compose --database sqlite) >"$work/walk.log" 2>&1
-project=$walk/shop
 step() { # step EXPECTED-EXIT QUESTION=VALUE...
   local want=$1 status=0 started=$SECONDS; shift
   (cd "$project" && "$RAMPART" set "$@") >>"$work/walk.log" 2>&1 || status=$?
@@ -169,10 +163,42 @@ step() { # step EXPECTED-EXIT QUESTION=VALUE...
   local tests; tests=$(lint_and_test "$project" "$work/walk.log") || { echo "set      $*: FAILED ($tests)"; return 1; }
   echo "set      $*: ok   ruff clean, $tests ($((SECONDS - started)) s)"
 }
-step 0 cache=redis || failed=$((failed + 1))
-step 2 deploy=kubernetes || failed=$((failed + 1))
-step 0 auth=oidc || failed=$((failed + 1))
-step 0 deploy=kubernetes database=postgres || failed=$((failed + 1))
+
+# set_walk: a walk of answer changes on one project, each step on the one
+# before it; exit status 1 when any step failed.
+set_walk() {
+  local walk=$work/walk bad=0
+  mkdir -p "$walk"
+  (cd "$walk" && "$RAMPART" new shop --yes --cache none --deploy compose --database sqlite) >"$work/walk.log" 2>&1
+  project=$walk/shop
+  step 0 cache=redis || bad=$((bad + 1))
+  step 2 deploy=kubernetes || bad=$((bad + 1))
+  step 0 auth=oidc || bad=$((bad + 1))
+  step 0 deploy=kubernetes database=postgres || bad=$((bad + 1))
+  [ "$bad" -eq 0 ]
+}
+
+# Two workers (two cores): the walk, which is the longest job, and the
+# update of each combination run side by side, each in its own directories;
+# their reports print in order once all have finished.
+uv_bin >/dev/null # installed once, before the workers share it
+echo "== update: $(wc -l <"$work/pairwise.tsv") combinations from the first release to today's rampart" \
+  "(lint and tests on the $(wc -l <"$work/tested.txt") that bring a choice no earlier one had), beside a walk of rampart set"
+mkdir -p "$work/reports"
+set_walk >"$work/reports/walk" 2>&1 || touch "$work/reports/walk.failed" &
+while IFS=$'\t' read -r name flags; do
+  while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+  { update_one "$name" "$flags" || touch "$work/reports/$name.failed"; } >"$work/reports/$name" 2>&1 &
+done <"$work/pairwise.tsv"
+wait
+failed=0
+while IFS=$'\t' read -r name flags; do
+  cat "$work/reports/$name"
+  [ ! -e "$work/reports/$name.failed" ] || failed=$((failed + 1))
+done <"$work/pairwise.tsv"
+echo "== set: a walk of answer changes on one project"
+cat "$work/reports/walk"
+[ ! -e "$work/reports/walk.failed" ] || failed=$((failed + 1))
 
 echo "update and set: $([ "$failed" -eq 0 ] && echo passed || echo "$failed failed")"
 [ "$failed" -eq 0 ]

@@ -19,9 +19,20 @@ uv_bin() {
 }
 
 # venv_from_lock LOCK VENV: create VENV (if missing) with exactly LOCK's pins.
+# Runs side by side (update.sh's two workers) take turns per VENV, so one
+# never uses a virtualenv the other is still filling.
 venv_from_lock() {
+  local lock=$1 venv=$2 fd status=0
+  mkdir -p "$(dirname "$venv")" || return 1
+  exec {fd}>"$venv.lock" || return 1
+  flock "$fd" || { exec {fd}>&-; return 1; }
+  [ -x "$venv/bin/python" ] || fill_venv "$lock" "$venv" || status=$?
+  exec {fd}>&-
+  return "$status"
+}
+
+fill_venv() { # fill_venv LOCK VENV
   local lock=$1 venv=$2 uv
-  [ -x "$venv/bin/python" ] && return 0
   uv=$(uv_bin) || return 1
   rm -rf "$venv"
   python3 -m venv "$venv" || return 1
