@@ -172,10 +172,11 @@ follow_readme() { # follow_readme AUTH
     if ! grep -q 'Your address is confirmed' "$work/$name-api.log" ||
       ! grep -q 'Your password has been changed' "$work/$name-api.log" ||
       [ "$(grep -o '"access_token"' "$work/$name-api.log" | wc -l)" != 1 ] ||
-      [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"email":"ada@example.com"' | wc -l)" != 1 ]; then
-      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not confirm the address and read the account back"; return 1
+      [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"email":"ada@example.com"' | wc -l)" != 1 ] ||
+      [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"title":"Firstnote"' | wc -l)" != 2 ]; then
+      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not confirm the address, read the account back and write and list a note"; return 1
     fi
-    echo "  ok   the README's API commands: registered, confirmed with the mailed link, got tokens, read /me, refreshed, revoked, reset the password by mail and logged in with the new one"
+    echo "  ok   the README's API commands: registered, confirmed with the mailed link, got tokens, read /me, wrote and listed a note, refreshed, revoked, reset the password by mail and logged in with the new one"
   else
     # With the catcher running, the browser follows a mailed reset link too.
     local mail_dir=""

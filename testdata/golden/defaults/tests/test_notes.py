@@ -156,7 +156,8 @@ def test_a_list_comes_a_page_at_a_time(app, csrf_token, mail_server):
 
 def test_an_account_holds_a_bounded_number_of_notes(make_app, csrf_token, mail_server, monkeypatch):
     app = make_app(migrated=True, LOGIN_RATE_LIMIT="100 per minute")
-    monkeypatch.setattr(importlib.import_module(f"{app.import_name}.notes"), "NOTES_PER_ACCOUNT", 2)
+    note_model = importlib.import_module(f"{app.import_name}.note_model")
+    monkeypatch.setattr(note_model, "NOTES_PER_ACCOUNT", 2)
     ada = signed_in(app, csrf_token, ADA)
     assert [write(ada, csrf_token, f"n{n}").status_code for n in range(3)] == [302, 302, 400]
     assert len(note_ids(app, ADA)) == 2

@@ -35,17 +35,20 @@ def mark_confirmed(app, email):
         db.session.commit()
 
 
-def log_in(client, email=EMAIL, password=PASSWORD, device_token=None):
+def log_in(client, email=EMAIL, password=PASSWORD, device_token=None, scope=None):
     body = {"email": email, "password": password}
     if device_token is not None:
         body["device_token"] = device_token
+    if scope is not None:
+        body["scope"] = scope
     return client.post("/api/v1/auth/token", json=body)
 
 
-def tokens(client, email=EMAIL, password=PASSWORD) -> dict:
-    """Register, log in, and return the token response."""
+def tokens(client, email=EMAIL, password=PASSWORD, scope=None) -> dict:
+    """Register, log in (asking for SCOPE, or every scope), and return the
+    token response."""
     register(client, email, password)
-    response = log_in(client, email, password)
+    response = log_in(client, email, password, scope=scope)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 

@@ -15,6 +15,7 @@ from orders_api.models import (
 )
 from orders_api.stored_times import as_utc
 from orders_api.tokens import (
+    SCOPES,
     issue_refresh_token,
 )
 
@@ -293,7 +294,7 @@ def test_concurrent_refreshes_of_one_token_let_exactly_one_through(make_app):
     assert register(app.test_client()).status_code == 202
     for _ in range(TRIALS):
         with app.app_context():
-            refresh_token = issue_refresh_token(db.session.scalar(select(User)))
+            refresh_token = issue_refresh_token(db.session.scalar(select(User)), frozenset(SCOPES))
             db.session.commit()
         statuses = _race(app, refresh_token)
         assert statuses == Counter({200: 1, 401: THREADS - 1})

@@ -79,7 +79,7 @@ STRONG_SECRETS = {
     "token_hex(32)": secrets.token_hex(32),
     "token_urlsafe(32)": secrets.token_urlsafe(32),
 }
-SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "JWT_SECRET_KEY")
+SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "JWT_SECRET_KEY", "JWT_SECRET_KEY_FALLBACKS")
 
 
 @pytest.mark.parametrize("name", SIGNING_KEYS)
@@ -254,6 +254,24 @@ def test_production_refuses_a_short_jwt_secret():
 def test_production_refuses_a_jwt_secret_equal_to_the_secret_key():
     with pytest.raises(ConfigError, match="must differ"):
         create_app({**PRODUCTION, "JWT_SECRET_KEY": PRODUCTION["SECRET_KEY"]})
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "message"),
+    [
+        ("{jwt}", "entry 1 must differ from JWT_SECRET_KEY"),
+        ("{other},{secret}", "entry 2 must differ from SECRET_KEY"),
+        ("{other},{other}", "entry 2 repeats an earlier entry"),
+    ],
+)
+def test_production_checks_each_previous_jwt_key(fallbacks, message):
+    keys = {
+        "jwt": PRODUCTION["JWT_SECRET_KEY"],
+        "secret": PRODUCTION["SECRET_KEY"],
+        "other": secrets.token_hex(32),
+    }
+    with pytest.raises(ConfigError, match=f"JWT_SECRET_KEY_FALLBACKS {message}"):
+        create_app({**PRODUCTION, "JWT_SECRET_KEY_FALLBACKS": fallbacks.format(**keys)})
 
 
 @pytest.mark.parametrize("days", ["0", "366"])

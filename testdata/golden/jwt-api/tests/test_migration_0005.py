@@ -20,8 +20,8 @@ INSERT_TOKEN = (
 # A NULL given explicitly: every database refuses it as a constraint violation.
 INSERT_TOKEN_WITHOUT_AN_END = (
     "INSERT INTO refresh_tokens"
-    " (user_id, auth_key, token_hash, family, expires_at, family_expires_at)"
-    " VALUES (:user_id, 'k', :token_hash, :family, :expires_at, NULL)"
+    " (user_id, auth_key, token_hash, family, expires_at, family_expires_at, scope)"
+    " VALUES (:user_id, 'k', :token_hash, :family, :expires_at, NULL, 'account')"
 )
 
 

@@ -25,6 +25,7 @@ from .api_requests import (
     api_blueprint,
     error,
     fields,
+    insufficient_scope,
     login_rate_limit,
     optional_field,
     unauthorized,
@@ -35,11 +36,15 @@ from .password_policy import password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .security_events import record, record_unsolicited
 from .tokens import (
+    SCOPES,
     RejectedTokenError,
+    UnknownScopeError,
     create_access_token,
     issue_refresh_token,
+    requested_scopes,
     revoke_refresh_token,
     rotate_refresh_token,
+    scope_text,
     verify_access_token,
 )
 
@@ -59,11 +64,13 @@ LOGIN_HELD = (
 )
 
 
-def token_response(user: User, refresh_token: str, *, new_device: bool = False):
-    """The tokens of a log-in; with NEW_DEVICE, also a new device token
-    (login_throttle.py), which the client keeps and sends with its next
-    log-ins."""
-    access_token, expires_in = create_access_token(user)
+def token_response(
+    user: User, scopes: frozenset[str], refresh_token: str, *, new_device: bool = False
+):
+    """The tokens of a log-in, good for ``scopes``; with NEW_DEVICE, also a
+    new device token (login_throttle.py), which the client keeps and sends
+    with its next log-ins."""
+    access_token, expires_in = create_access_token(user, scopes)
     device = {"device_token": login_throttle.device_credential(user)} if new_device else {}
     return jsonify(
         access_token=access_token,
@@ -71,29 +78,47 @@ def token_response(user: User, refresh_token: str, *, new_device: bool = False):
         token_type="Bearer",  # noqa: S106  # nosec B106
         expires_in=expires_in,
         refresh_token=refresh_token,
+        scope=scope_text(scopes),
         **device,
     )
 
 
-def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let the request through only with a valid bearer access token; the
-    user is then in ``g.user``."""
+def token_required(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let the request through only with a valid bearer access token good
+    for ``scope`` (one of tokens.SCOPES); the user is then in ``g.user`` and
+    the token's scopes in ``g.scopes``."""
+    if scope not in SCOPES:
+        raise ValueError(f"{scope!r} is not one of tokens.SCOPES")
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return unauthorized("invalid_request")
-        try:
-            g.user = verify_access_token(token.strip())
-        except RejectedTokenError as refused:
-            current_app.logger.warning(
-                "access token refused", extra={"event": "token_refused", "reason": str(refused)}
-            )
-            return unauthorized()
-        return view(*args, **kwargs)
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer":
+                # RFC 6750, 3.1: no credentials for this scheme, so no error code.
+                return unauthorized(None)
+            if not token.strip():
+                return unauthorized("invalid_request", description="The bearer token is missing.")
+            try:
+                g.user, g.scopes = verify_access_token(token.strip())
+            except RejectedTokenError as refused:
+                current_app.logger.warning(
+                    "access token refused",
+                    extra={"event": "token_refused", "reason": str(refused)},
+                )
+                # Expired or not: what else was wrong stays in the log.
+                if refused.expired:
+                    return unauthorized(description="The access token expired.")
+                return unauthorized(description="The access token is invalid.")
+            if scope not in g.scopes:
+                return insufficient_scope(scope)
+            return view(*args, **kwargs)
 
-    return wrapper
+        # Read by the test that every API route names its scope.
+        wrapper.required_scope = scope
+        return wrapper
+
+    return decorate
 
 
 @bp.post("/auth/register")
@@ -133,6 +158,10 @@ def register():
 @limiter.limit(login_rate_limit)
 def token():
     values = fields("email", "password")
+    try:
+        scopes = requested_scopes(optional_field("scope"))
+    except UnknownScopeError as unknown:
+        return error(f"Unknown scope {unknown}; the scopes are: {scope_text(SCOPES)}.", 400)
     password = values["password"]
     email = normalize_email(values["email"])
     user = db.session.scalar(select(User).where(User.email == email))
@@ -146,11 +175,13 @@ def token():
             return _refuse_unconfirmed(user)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        refresh_token = issue_refresh_token(user)
+        refresh_token = issue_refresh_token(user, scopes)
         record(user.id, "login")
         db.session.commit()
-        current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
-        return token_response(user, refresh_token, new_device=True)
+        current_app.logger.info(
+            "log-in", extra={"event": "login", "user_id": user.id, "scope": scope_text(scopes)}
+        )
+        return token_response(user, scopes, refresh_token, new_device=True)
     current_app.logger.warning(
         "log-in failed", extra={"event": "login_failed", "user_id": user.id if user else None}
     )
@@ -177,14 +208,14 @@ def _refuse_unconfirmed(user: User):
 def refresh():
     presented = fields("refresh_token")["refresh_token"]
     try:
-        user, following = rotate_refresh_token(presented)
+        (user, scopes), following = rotate_refresh_token(presented)
     except RejectedTokenError as refused:
         current_app.logger.warning(
             "refresh refused", extra={"event": "refresh_refused", "reason": str(refused)}
         )
         return unauthorized("invalid_grant")
     current_app.logger.info("tokens refreshed", extra={"event": "refresh", "user_id": user.id})
-    return token_response(user, following)
+    return token_response(user, scopes, following)
 
 
 @bp.post("/auth/revoke")
@@ -197,6 +228,6 @@ def revoke():
 
 
 @bp.get("/me")
-@token_required
+@token_required("account")
 def me():
     return jsonify(id=g.user.id, email=g.user.email)

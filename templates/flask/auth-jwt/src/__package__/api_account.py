@@ -58,7 +58,7 @@ def _current_password_ok(user: User, password: str, event: str) -> bool:
 
 @bp.post("/password")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
-@token_required
+@token_required("account")
 def change_password():
     """{"current_password", "password"}: answers with tokens, and a device
     token, for this client."""
@@ -72,7 +72,7 @@ def change_password():
         return error(problem, 400)
     user.password_hash = hash_password(values["password"])
     user.end_all_log_ins()
-    refresh_token = issue_refresh_token(user)
+    refresh_token = issue_refresh_token(user, g.scopes)
     record(user.id, "password_changed")
     db.session.commit()
     current_app.logger.info(
@@ -87,12 +87,12 @@ def change_password():
         kept_this_one=True,
     )
     # The change voided every device token of the account: this client gets a new one.
-    return token_response(user, refresh_token, new_device=True)
+    return token_response(user, g.scopes, refresh_token, new_device=True)
 
 
 @bp.post("/log-out-everywhere")
 @limiter.limit(login_rate_limit)
-@token_required
+@token_required("account")
 def log_out_everywhere():
     """{}: every access and refresh token of the account ends, this one's too."""
     g.user.end_all_log_ins()
@@ -106,7 +106,7 @@ def log_out_everywhere():
 
 @bp.post("/email")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
-@token_required
+@token_required("account")
 def change_address():
     """{"password", "email"}: mails a link to the new address."""
     values = fields("password", "email")
@@ -150,7 +150,7 @@ def change_address():
 
 @bp.post("/delete")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
-@token_required
+@token_required("account")
 def delete_account():
     """{"password"}: the account, its refresh tokens and its security events are deleted."""
     user = g.user
@@ -167,7 +167,7 @@ def delete_account():
 
 
 @bp.get("/security-events")
-@token_required
+@token_required("account")
 def security_events():
     """The account's newest security events: what, when, from which client address."""
     return jsonify(events=as_json(g.user))

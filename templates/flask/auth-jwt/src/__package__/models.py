@@ -59,6 +59,9 @@ class RefreshToken(db.Model):
     family_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The scopes granted at the log-in (tokens.SCOPES), space-separated: a
+    # refresh never widens them.
+    scope: Mapped[str] = mapped_column(String(500))
 
 
 class SecurityEvent(db.Model):

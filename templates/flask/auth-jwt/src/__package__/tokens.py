@@ -1,12 +1,16 @@
-"""Access tokens: short-lived JWTs signed with HS256 and JWT_SECRET_KEY.
+"""Access tokens: short-lived JWTs signed with HS256 and JWT_SECRET_KEY,
+naming that key in their header (``kid``). Keys listed in
+JWT_SECRET_KEY_FALLBACKS still verify the tokens they signed, so the key can
+be rotated without signing anyone out: put the old key there, set a new one,
+and drop the old one once JWT_ACCESS_MINUTES have passed.
 Refresh tokens: random, stored only as a digest, rotated at every use; each
 lives JWT_REFRESH_DAYS unused, and every token of one log-in (a family) ends
 JWT_SESSION_DAYS after it.
 
 The verifier accepts exactly one algorithm, so a token that names another
 one ("none", or RS256 to confuse the key type) is refused before any
-signature check. Issuer, audience, expiry, subject and the user's auth_key
-are required claims.
+signature check, and only a key it knows by the token's ``kid``. Issuer,
+audience, expiry, subject and the user's auth_key are required claims.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import jwt
 from flask import current_app
@@ -28,15 +33,77 @@ from .stored_times import as_utc
 ALGORITHM = "HS256"
 ISSUER = PROJECT_NAME
 AUDIENCE = f"{PROJECT_NAME}-api"
-REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "auth_key"]
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "auth_key", "scope"]
+
+# What a token may be used for, asked for at log-in (the "scope" field, space
+# separated; all of them when it is left out). Add yours here; each view
+# names the one it needs (api.token_required).
+SCOPES = {
+    "account": "read the account and its security events, change or delete it",
+    "notes:read": "list and read the account's notes",
+    "notes:write": "write, change and delete the account's notes",
+}
+
+
+class Access(NamedTuple):
+    """What a valid access token grants: whose account, and for what."""
+
+    user: User
+    scopes: frozenset[str]
+
+
+class UnknownScopeError(ValueError):
+    """A scope asked for is not one of SCOPES."""
+
+
+def requested_scopes(asked: str) -> frozenset[str]:
+    """The scopes of a space-separated request (RFC 6749, 3.3): every scope
+    when none is named; UnknownScopeError when one is not in SCOPES."""
+    named = frozenset(asked.split())
+    if not named:
+        return frozenset(SCOPES)
+    unknown = named - SCOPES.keys()
+    if unknown:
+        raise UnknownScopeError(" ".join(sorted(unknown)))
+    return named
+
+
+def scope_text(scopes: frozenset[str]) -> str:
+    """Scopes as the space-separated, sorted text tokens and answers carry."""
+    return " ".join(sorted(scopes))
 
 
 class RejectedTokenError(Exception):
-    """The token is not acceptable; the message says why, for the log only."""
+    """The token is not acceptable; the message says why, for the log only.
+    ``expired`` tells a client to refresh rather than to log in again."""
+
+    def __init__(self, reason: str, *, expired: bool = False) -> None:
+        super().__init__(reason)
+        self.expired = expired
 
 
-def create_access_token(user: User) -> tuple[str, int]:
-    """Return a signed access token for the user and its lifetime in seconds."""
+def key_id(key: str) -> str:
+    """The ``kid`` naming a signing key: derived from the key, so no setting
+    has to be kept in step with it, and one-way, so it tells nothing of it."""
+    return hmac.new(key.encode(), b"access token key id", hashlib.sha256).hexdigest()[:16]
+
+
+def _verifying_key(token: str) -> str:
+    """The key the token's header names: the current one or a fallback."""
+    try:
+        named = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError as error:
+        raise RejectedTokenError(type(error).__name__) from None
+    keys = [current_app.config["JWT_SECRET_KEY"], *current_app.config["JWT_SECRET_KEY_FALLBACKS"]]
+    for key in keys:
+        if isinstance(named, str) and hmac.compare_digest(key_id(key), named):
+            return key
+    raise RejectedTokenError("unknown key id")
+
+
+def create_access_token(user: User, scopes: frozenset[str]) -> tuple[str, int]:
+    """Return a signed access token for the user, good for ``scopes``, and
+    its lifetime in seconds."""
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=current_app.config["JWT_ACCESS_MINUTES"])
     claims = {
@@ -49,8 +116,10 @@ def create_access_token(user: User) -> tuple[str, int]:
         "nbf": now,
         "exp": now + lifetime,
         "jti": secrets.token_hex(16),
+        "scope": scope_text(scopes),
     }
-    token = jwt.encode(claims, current_app.config["JWT_SECRET_KEY"], algorithm=ALGORITHM)
+    key = current_app.config["JWT_SECRET_KEY"]
+    token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": key_id(key)})
     return token, int(lifetime.total_seconds())
 
 
@@ -62,17 +131,21 @@ def _same_key(user: User | None, auth_key: object) -> bool:
     )
 
 
-def verify_access_token(token: str) -> User:
-    """Return the user of a valid access token, or raise RejectedTokenError."""
+def verify_access_token(token: str) -> Access:
+    """Return the user and scopes of a valid access token, or raise
+    RejectedTokenError."""
+    key = _verifying_key(token)
     try:
         claims = jwt.decode(
             token,
-            current_app.config["JWT_SECRET_KEY"],
+            key,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},
         )
+    except jwt.ExpiredSignatureError:
+        raise RejectedTokenError("ExpiredSignatureError", expired=True) from None
     except jwt.InvalidTokenError as error:
         raise RejectedTokenError(type(error).__name__) from None
     subject = claims["sub"]
@@ -82,7 +155,11 @@ def verify_access_token(token: str) -> User:
     if not _same_key(user, claims["auth_key"]):
         # The account is gone, or its key changed since the token was issued.
         raise RejectedTokenError("no such account")
-    return user
+    scope = claims["scope"]
+    if not isinstance(scope, str):
+        raise RejectedTokenError("malformed scope")
+    # Scopes no longer in SCOPES grant nothing.
+    return Access(user, frozenset(scope.split()) & SCOPES.keys())
 
 
 def _digest(token: str) -> str:
@@ -90,12 +167,16 @@ def _digest(token: str) -> str:
 
 
 def issue_refresh_token(
-    user: User, family: str | None = None, family_expires_at: datetime | None = None
+    user: User,
+    scopes: frozenset[str],
+    family: str | None = None,
+    family_expires_at: datetime | None = None,
 ) -> str:
     """Add a new refresh token to the session (the caller commits): the first
-    of a new family (a log-in), or the next one of ``family``. A token lives
-    JWT_REFRESH_DAYS unused, and never past its family's end, which comes
-    JWT_SESSION_DAYS after the log-in however often the family is refreshed."""
+    of a new family (a log-in), or the next one of ``family``; it gets access
+    tokens for ``scopes`` only. A token lives JWT_REFRESH_DAYS unused, and
+    never past its family's end, which comes JWT_SESSION_DAYS after the
+    log-in however often the family is refreshed."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     if family is None:
@@ -112,6 +193,7 @@ def issue_refresh_token(
             family=family,
             expires_at=min(idle_end, family_expires_at),
             family_expires_at=family_expires_at,
+            scope=scope_text(scopes),
         )
     )
     return token
@@ -137,8 +219,9 @@ def _spend(record: RefreshToken) -> bool:
     return spent.rowcount == 1
 
 
-def rotate_refresh_token(token: str) -> tuple[User, str]:
-    """Spend a refresh token: return its user and the next token.
+def rotate_refresh_token(token: str) -> tuple[Access, str]:
+    """Spend a refresh token: return its user with the scopes of its log-in,
+    and the next token.
     A token used twice, even by two requests at the same moment, revokes its
     whole family (it was copied)."""
     record = db.session.scalar(
@@ -147,6 +230,7 @@ def rotate_refresh_token(token: str) -> tuple[User, str]:
     if record is None:
         raise RejectedTokenError("unknown refresh token")
     family, user_id, auth_key = record.family, record.user_id, record.auth_key
+    scopes = frozenset(record.scope.split()) & SCOPES.keys()
     family_expires_at = as_utc(record.family_expires_at)
     now = datetime.now(UTC)
     if as_utc(record.expires_at) <= now or family_expires_at <= now:
@@ -160,9 +244,9 @@ def rotate_refresh_token(token: str) -> tuple[User, str]:
         _revoke_family(family)
         db.session.commit()
         raise RejectedTokenError("refresh token reused; family revoked")
-    following = issue_refresh_token(user, family, family_expires_at)
+    following = issue_refresh_token(user, scopes, family, family_expires_at)
     db.session.commit()
-    return user, following
+    return Access(user, scopes), following
 
 
 def revoke_refresh_token(token: str) -> None:

@@ -13,6 +13,7 @@ from . import (
     api,
     api_account,
     api_links,
+    api_notes,
     config,
     errors,
     extensions,
@@ -58,6 +59,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(api_links.bp)
     app.register_blueprint(api_account.bp)
+    app.register_blueprint(api_notes.bp)
     security_events.init_app(app)
     housekeeping.init_app(app)
     app.cli.add_command(users_cli.users)

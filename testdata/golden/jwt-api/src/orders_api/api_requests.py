@@ -40,7 +40,8 @@ def client_link(page: str, **query: str) -> str:
 
 
 def _require_json_bodies():
-    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and not request.is_json:
+    # DELETE carries no body here, and no HTML form can send it.
+    if request.method in {"POST", "PUT", "PATCH"} and not request.is_json:
         abort(415)
 
 
@@ -56,13 +57,19 @@ def _json_body() -> object:
 
 def fields(*names: str) -> dict[str, str]:
     """The named string fields of the JSON body, or 400."""
-    body = _json_body()
-    if not isinstance(body, dict):
-        abort(400)
+    body = json_object()
     values = {name: body.get(name) for name in names}
     if not all(isinstance(value, str) and value for value in values.values()):
         abort(400)
     return values
+
+
+def json_object() -> dict[str, object]:
+    """The JSON body, which must be an object, or 400."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        abort(400)
+    return body
 
 
 def optional_field(name: str) -> str:
@@ -80,8 +87,27 @@ def error(message: str, status: int):
     return response
 
 
-def unauthorized(error_code: str = "invalid_token", message: str = "You need to sign in."):
+def unauthorized(
+    error_code: str | None = "invalid_token",
+    message: str = "You need to sign in.",
+    description: str | None = None,
+):
+    """A 401 with RFC 6750's challenge: the scheme, then (unless the request
+    carried no credentials at all) which error, and a fixed description."""
     response = error(message, 401)
-    # RFC 6750: tell the client which scheme, and that its token is the problem.
-    response.headers["WWW-Authenticate"] = f'Bearer realm="api", error="{error_code}"'
+    challenge = ['Bearer realm="api"']
+    if error_code:
+        challenge.append(f'error="{error_code}"')
+    if description:
+        challenge.append(f'error_description="{description}"')
+    response.headers["WWW-Authenticate"] = ", ".join(challenge)
+    return response
+
+
+def insufficient_scope(scope: str):
+    """A 403 for a valid token without the scope a view needs (RFC 6750)."""
+    response = error(f"This access token is not good for {scope}: log in asking for it.", 403)
+    response.headers["WWW-Authenticate"] = (
+        f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
+    )
     return response

@@ -241,6 +241,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             # Signs access tokens (HS256). Separate from SECRET_KEY, so either
             # can be rotated without the other.
             "JWT_SECRET_KEY": jwt_secret,
+            # Previous signing keys: they verify the tokens they signed, never
+            # sign (tokens.py), while JWT_SECRET_KEY is rotated.
+            "JWT_SECRET_KEY_FALLBACKS": _list(environ.get("JWT_SECRET_KEY_FALLBACKS")),
             "JWT_ACCESS_MINUTES": _int(environ, "JWT_ACCESS_MINUTES", 15),
             # A refresh token unused this long expires; every refresh token of
             # one log-in ends JWT_SESSION_DAYS after it, however often it is used.
@@ -316,6 +319,16 @@ def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
     _require_strong_secret("JWT_SECRET_KEY", settings["JWT_SECRET_KEY"])
     if settings["JWT_SECRET_KEY"] in (settings["SECRET_KEY"], *settings["SECRET_KEY_FALLBACKS"]):
         raise ConfigError("JWT_SECRET_KEY must differ from SECRET_KEY and its fallbacks")
+    jwt_fallbacks = settings["JWT_SECRET_KEY_FALLBACKS"]
+    for position, fallback in enumerate(jwt_fallbacks, start=1):
+        name = f"JWT_SECRET_KEY_FALLBACKS entry {position}"
+        _require_strong_secret(name, fallback)
+        if fallback == settings["JWT_SECRET_KEY"]:
+            raise ConfigError(f"{name} must differ from JWT_SECRET_KEY (it lists old keys only)")
+        if fallback in (settings["SECRET_KEY"], *settings["SECRET_KEY_FALLBACKS"]):
+            raise ConfigError(f"{name} must differ from SECRET_KEY and its fallbacks")
+        if fallback in jwt_fallbacks[: position - 1]:
+            raise ConfigError(f"{name} repeats an earlier entry")
 
 
 def _require_strong_secret(name: str, value: str) -> None:

@@ -96,7 +96,7 @@ def _requesting_account() -> int | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return verify_access_token(token.strip()).id
+        return verify_access_token(token.strip()).user.id
     except RejectedTokenError:
         return None
 

@@ -1,4 +1,4 @@
-"""Notes (notes.py): the example of data that belongs to one account.
+"""Notes (note_model.py): the example of data that belongs to one account.
 
 Revision ID: 0012
 Revises: 0011

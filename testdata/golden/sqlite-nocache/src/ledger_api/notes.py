@@ -1,8 +1,9 @@
 """Notes: an example of data that belongs to one account, to copy when you
-add your own (rename Note, its fields and the templates in templates/notes/).
+add your own (rename Note and its fields in note_model.py, then this file
+and the templates in templates/notes/).
 
-Ownership is checked in one place: every query starts from `_mine()`, the
-signed-in account's notes only. Another account's note, a deleted one and
+Ownership is checked in one place: every query starts from the signed-in
+account's notes only (note_model.notes_of). Another account's note, a deleted one and
 one that never existed all answer 404 alike, so ids cannot be used to read,
 change or delete someone else's data, or to learn which ids exist. Input is
 checked on the server (lengths, required title), lists come a page at a
@@ -11,41 +12,23 @@ time, and an account holds at most NOTES_PER_ACCOUNT notes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import DateTime, ForeignKey, Select, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .extensions import db
-
-TITLE_LENGTH = 200
-BODY_LENGTH = 10_000
-PER_PAGE = 20
-# Far past any real list, and short of an OFFSET the database cannot take.
-MAX_PAGE = 100_000
-NOTES_PER_ACCOUNT = 1000
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Note(db.Model):
-    __tablename__ = "notes"
-    __table_args__ = {"sqlite_autoincrement": True}
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Deleted with the account.
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
-    body: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+from .note_model import (
+    BODY_LENGTH,
+    NOTES_PER_ACCOUNT,
+    TITLE_LENGTH,
+    Note,
+    is_full,
+    note_of,
+    now,
+    page_of,
+)
 
 
 class NoteForm(FlaskForm):
@@ -66,13 +49,8 @@ def _signed_in_only() -> None:
     """Every page here needs a log-in, including any added later."""
 
 
-def _mine() -> Select[tuple[Note]]:
-    """The signed-in account's notes: the start of every query here."""
-    return select(Note).where(Note.user_id == current_user.id)
-
-
 def _own_note(note_id: int) -> Note:
-    note = db.session.scalar(_mine().where(Note.id == note_id))
+    note = note_of(current_user.id, note_id)
     if note is None:
         abort(404)
     return note
@@ -80,13 +58,7 @@ def _own_note(note_id: int) -> Note:
 
 @bp.get("")
 def index():
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    found = db.paginate(
-        _mine().order_by(Note.updated_at.desc(), Note.id.desc()),
-        page=page,
-        per_page=PER_PAGE,
-        error_out=False,
-    )
+    found = page_of(current_user.id, request.args.get("page", 1, type=int))
     return render_template("notes/index.html", found=found)
 
 
@@ -94,10 +66,7 @@ def index():
 def new():
     form = NoteForm()
     if form.validate_on_submit():
-        held = db.session.scalar(
-            select(func.count()).select_from(Note).where(Note.user_id == current_user.id)
-        )
-        if held >= NOTES_PER_ACCOUNT:
+        if is_full(current_user.id):
             flash(f"You have {NOTES_PER_ACCOUNT} notes, the most an account holds.", "error")
             return render_template("notes/edit.html", form=form, note=None), 400
         note = Note(user_id=current_user.id, title=form.title.data, body=form.body.data or "")
@@ -114,7 +83,7 @@ def edit(note_id: int):
     form = NoteForm(obj=note)
     if form.validate_on_submit():
         note.title, note.body = form.title.data, form.body.data or ""
-        note.updated_at = _now()
+        note.updated_at = now()
         db.session.commit()
         flash("Note saved.", "info")
         return redirect(url_for("notes.index"))
