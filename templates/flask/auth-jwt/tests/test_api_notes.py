@@ -82,6 +82,24 @@ def test_guessing_ids_finds_nothing_of_anyone_elses(client, app):
         assert listed["notes"] == [] and listed["total"] == 0
 
 
+def test_each_notes_route_refuses_a_token_without_its_scope(client):
+    writer = access(client, ADA, scope="notes:write")
+    reader = access(client, ADA, scope="notes:read")
+    note = client.post("/api/v1/notes", json={"title": "kept"}, headers=writer).get_json()
+    url = f"/api/v1/notes/{note['id']}"
+    refused = [
+        (client.get("/api/v1/notes", headers=writer), "notes:read"),
+        (client.get(url, headers=writer), "notes:read"),
+        (client.post("/api/v1/notes", json={"title": "x"}, headers=reader), "notes:write"),
+        (client.put(url, json={"title": "changed"}, headers=reader), "notes:write"),
+        (client.delete(url, headers=reader), "notes:write"),
+    ]
+    for answer, scope in refused:
+        assert answer.status_code == 403
+        assert f'error="insufficient_scope", scope="{scope}"' in answer.headers["WWW-Authenticate"]
+    assert client.get(url, headers=reader).get_json()["title"] == "kept"
+
+
 def test_every_notes_route_needs_a_token_with_its_scope(client, app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api_notes.")]
     assert len(rules) == 5
@@ -102,8 +120,12 @@ def test_every_notes_route_needs_a_token_with_its_scope(client, app):
         ({"title": "   "}, "needs a title"),
         ({"title": 7}, "needs a title"),
         ({"title": "ok", "body": ["a"]}, "body is a string"),
-        ({"title": "x" * 201}, "at most 200"),
-        ({"title": "ok", "body": "x" * 10_001}, "at most 200"),
+        ({"title": "x" * 201}, "title holds at most 200 characters"),
+        ({"title": "ok", "body": "x" * 10_001}, "note holds at most 10000 characters"),
+        ({"title": "a\x00b"}, "cannot hold control characters"),
+        ({"title": "a\nb"}, "cannot hold control characters"),
+        ({"title": "ok", "body": "x\x00y"}, "cannot hold control characters"),
+        ({"title": "ok", "body": "x\x1by"}, "cannot hold control characters"),
     ],
 )
 def test_input_is_checked_on_the_server(client, app, body, problem):
@@ -115,6 +137,11 @@ def test_input_is_checked_on_the_server(client, app, body, problem):
     changed = client.put(f"/api/v1/notes/{note['id']}", json=body, headers=ada)
     assert changed.status_code == 400
     assert [row.title for row in stored_notes(app)] == ["kept"]
+
+
+def test_a_body_keeps_tabs_and_line_breaks(client):
+    ada = access(client, ADA)
+    assert write(client, ada, "Lines", "one\r\ntwo\tthree")["body"] == "one\r\ntwo\tthree"
 
 
 def test_a_list_comes_a_page_at_a_time(client, app):

@@ -67,6 +67,15 @@ def test_an_unknown_scope_is_refused_and_the_answer_lists_the_scopes(client):
     assert "access_token" not in answer.get_json()
 
 
+@pytest.mark.parametrize("scope", [["notes:read"], 7, {"notes:read": True}])
+def test_a_scope_that_is_not_text_is_refused_not_widened(client, scope):
+    register(client)
+    answer = log_in(client, scope=scope)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"].startswith("The scope must be a space-separated string")
+    assert "access_token" not in answer.get_json()
+
+
 def test_a_refresh_keeps_the_scopes_of_the_log_in(client):
     issued = tokens(client, scope="notes:read")
     refreshed = client.post(
@@ -87,6 +96,13 @@ def test_a_password_change_answers_with_the_callers_scopes(client):
     )
     assert changed.status_code == 200
     assert changed.get_json()["scope"] == "account notes:read"
+    # The new refresh token keeps them too: no wider than the caller's.
+    refreshed = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": changed.get_json()["refresh_token"]}
+    ).get_json()
+    assert refreshed["scope"] == "account notes:read"
+    writer = bearer(refreshed["access_token"])
+    _insufficient(client.post("/api/v1/notes", json={"title": "x"}, headers=writer), "notes:write")
 
 
 def test_a_scope_the_app_no_longer_has_grants_nothing(client, app):

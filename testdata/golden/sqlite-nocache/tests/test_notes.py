@@ -125,7 +125,14 @@ def test_input_is_checked_on_the_server(app, csrf_token, mail_server):
     assert write(ada, csrf_token, "").status_code == 400
     assert write(ada, csrf_token, "t" * 201).status_code == 400
     assert write(ada, csrf_token, "ok", "b" * 10_001).status_code == 400
+    # Control characters (PostgreSQL refuses NUL in text): none in a title,
+    # only tab and line breaks in a body.
+    for title, body in [("a\x00b", ""), ("a\nb", ""), ("ok", "x\x00y"), ("ok", "x\x1by")]:
+        answer = write(ada, csrf_token, title, body)
+        assert answer.status_code == 400
+        assert "cannot hold control characters" in answer.get_data(as_text=True)
     assert note_ids(app, ADA) == []
+    assert write(ada, csrf_token, "Lines", "one\r\ntwo\tthree").status_code == 302
     # Markup is stored as typed and shown as text.
     write(ada, csrf_token, "<script>alert(1)</script>")
     html = ada.get("/notes").get_data(as_text=True)

@@ -26,6 +26,7 @@ from .api_requests import (
     error,
     fields,
     insufficient_scope,
+    json_object,
     login_rate_limit,
     optional_field,
     unauthorized,
@@ -98,7 +99,10 @@ def token_required(scope: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 # RFC 6750, 3.1: no credentials for this scheme, so no error code.
                 return unauthorized(None)
             if not token.strip():
-                return unauthorized("invalid_request", description="The bearer token is missing.")
+                # RFC 6750, 3.1: a malformed request is a 400.
+                return unauthorized(
+                    "invalid_request", description="The bearer token is missing.", status=400
+                )
             try:
                 g.user, g.scopes = verify_access_token(token.strip())
             except RejectedTokenError as refused:
@@ -159,9 +163,10 @@ def register():
 def token():
     values = fields("email", "password")
     try:
-        scopes = requested_scopes(optional_field("scope"))
+        # Not optional_field: a scope that is not text must not mean "every scope".
+        scopes = requested_scopes(json_object().get("scope"))
     except UnknownScopeError as unknown:
-        return error(f"Unknown scope {unknown}; the scopes are: {scope_text(SCOPES)}.", 400)
+        return error(f"{unknown}; the scopes are: {scope_text(SCOPES)}.", 400)
     password = values["password"]
     email = normalize_email(values["email"])
     user = db.session.scalar(select(User).where(User.email == email))

@@ -152,7 +152,7 @@ def change_address():
 @limiter.shared_limit(login_rate_limit, scope="current-password")
 @token_required("account")
 def delete_account():
-    """{"password"}: the account, its refresh tokens and its security events are deleted."""
+    """{"password"}: the account, its refresh tokens, security events and notes are deleted."""
     user = g.user
     if not _current_password_ok(user, fields("password")["password"], "account_deletion_failed"):
         return error(REFUSED_CURRENT_CREDENTIAL, 403)

@@ -19,14 +19,13 @@ from .api import token_required
 from .api_requests import api_blueprint, error, json_object
 from .extensions import db
 from .note_model import (
-    BODY_LENGTH,
     NOTES_PER_ACCOUNT,
-    TITLE_LENGTH,
     Note,
     is_full,
     note_of,
     now,
     page_of,
+    text_problem,
 )
 
 bp = api_blueprint("api_notes", "/api/v1/notes")
@@ -57,9 +56,7 @@ def _title_and_body() -> tuple[str, str] | str:
         return "A note needs a title (a string)."
     if not isinstance(body, str):
         return "A note's body is a string."
-    if len(title) > TITLE_LENGTH or len(body) > BODY_LENGTH:
-        return f"A title holds at most {TITLE_LENGTH} characters, a body {BODY_LENGTH}."
-    return title, body
+    return text_problem(title, body) or (title, body)
 
 
 @bp.get("")

@@ -91,10 +91,12 @@ def unauthorized(
     error_code: str | None = "invalid_token",
     message: str = "You need to sign in.",
     description: str | None = None,
+    status: int = 401,
 ):
-    """A 401 with RFC 6750's challenge: the scheme, then (unless the request
-    carried no credentials at all) which error, and a fixed description."""
-    response = error(message, 401)
+    """A 401 (or STATUS) with RFC 6750's challenge: the scheme, then (unless
+    the request carried no credentials at all) which error, and a fixed
+    description."""
+    response = error(message, status)
     challenge = ['Bearer realm="api"']
     if error_code:
         challenge.append(f'error="{error_code}"')

@@ -9,6 +9,7 @@ all look the same: missing.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Select, String, Text, func, select
@@ -22,6 +23,12 @@ PER_PAGE = 20
 # Far past any real list, and short of an OFFSET the database cannot take.
 MAX_PAGE = 100_000
 NOTES_PER_ACCOUNT = 1000
+# Control characters: none in a title, and only tab and line breaks in a
+# body. PostgreSQL refuses NUL in text outright, and the others are never
+# meant, only pasted or forged.
+TITLE_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+BODY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROLS_REFUSED = "A note cannot hold control characters."
 
 
 def now() -> datetime:
@@ -39,6 +46,18 @@ class Note(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+def text_problem(title: str, body: str) -> str | None:
+    """What is wrong with a note's title and body as text, or None; the
+    callers check that there is a title."""
+    if len(title) > TITLE_LENGTH:
+        return f"A title holds at most {TITLE_LENGTH} characters."
+    if len(body) > BODY_LENGTH:
+        return f"A note holds at most {BODY_LENGTH} characters."
+    if TITLE_CONTROLS.search(title) or BODY_CONTROLS.search(body):
+        return CONTROLS_REFUSED
+    return None
 
 
 def notes_of(user_id: int) -> Select[tuple[Note]]:

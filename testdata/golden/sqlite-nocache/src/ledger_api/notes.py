@@ -16,12 +16,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from .extensions import db
 from .note_model import (
+    BODY_CONTROLS,
     BODY_LENGTH,
+    CONTROLS_REFUSED,
     NOTES_PER_ACCOUNT,
+    TITLE_CONTROLS,
     TITLE_LENGTH,
     Note,
     is_full,
@@ -34,6 +37,14 @@ from .note_model import (
 class NoteForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_LENGTH)])
     body = TextAreaField("Note", validators=[Length(max=BODY_LENGTH)])
+
+    def validate_title(self, field: StringField) -> None:
+        if TITLE_CONTROLS.search(field.data or ""):
+            raise ValidationError(CONTROLS_REFUSED)
+
+    def validate_body(self, field: TextAreaField) -> None:
+        if BODY_CONTROLS.search(field.data or ""):
+            raise ValidationError(CONTROLS_REFUSED)
 
 
 class DeleteForm(FlaskForm):
