@@ -24,7 +24,8 @@ FIRST_RELEASE=${FIRST_RELEASE:-fa4498f}
 . "$repo/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/venv.sh
 . "$repo/scripts/lib/venv.sh"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+# Workers still running (an interrupted run) stop before their directories go.
+trap 'kill $(jobs -rp) 2>/dev/null || true; wait; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 # A fixed identity and no user hooks for the commits a user would make.
 export GIT_AUTHOR_NAME=rampart-proof GIT_AUTHOR_EMAIL=proof@example.com \
   GIT_COMMITTER_NAME=rampart-proof GIT_COMMITTER_EMAIL=proof@example.com GIT_CONFIG_GLOBAL=/dev/null
