@@ -11,8 +11,6 @@ and a security event on the account.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import (
     Blueprint,
     abort,
@@ -90,9 +88,7 @@ def disable(user_id: int):
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("admin.user", user_id=account.id))
     if account.disabled_at is None:
-        account.disabled_at = datetime.now(UTC)
-        # Its open sessions end now: load_user refuses a disabled account too.
-        account.end_all_sessions()
+        account.disable()
         _done(account, "account_disabled", "account disabled; its sessions ended")
     return redirect(url_for("admin.user", user_id=account.id))
 

@@ -61,6 +61,12 @@ class User(UserMixin, db.Model):
         (with any cache choice: each one carries the old key)."""
         self.auth_key = new_auth_key()
 
+    def disable(self) -> None:
+        """The account can no longer log in, and its open sessions end now
+        (load_user refuses a disabled account too)."""
+        self.disabled_at = datetime.now(UTC)
+        self.end_all_sessions()
+
 
 class SecurityEvent(db.Model):
     """Something that happened to an account's security (security_events.py),

@@ -84,8 +84,7 @@ def set_role(email: str, role: str) -> None:
 def disable(email: str) -> None:
     """Disable the account of EMAIL: it cannot log in, and its sessions end."""
     user = _account(email)
-    user.disabled_at = datetime.now(UTC)
-    user.end_all_sessions()
+    user.disable()
     record(user.id, "account_disabled")
     db.session.commit()
     _logged("account disabled by an operator", user)
