@@ -109,10 +109,13 @@ start_line() {
 follow_readme() { # follow_readme AUTH
   local auth=$1 name=newcomer-$1 dir=$work/newcomer-$1 line base
   port=$(free_port)
-  base=http://127.0.0.1:$port
   (cd "$repo" && go run . new "$name" --auth "$auth" --yes --output "$dir") >"$work/$name-new.log" 2>&1 ||
     { cat "$work/$name-new.log"; echo "  FAIL go run . new $name --auth $auth --yes"; return 1; }
   echo "  ok   go run . new $name --auth $auth --yes"
+  # The host the README opens (localhost where passkeys need a name), on this run's port.
+  base=$(grep -o -m 1 'http://[a-z0-9.]*:5000 (make dev' "$dir/README.md" | cut -d ' ' -f 1)
+  [ -n "$base" ] || { echo "  FAIL the README names no address for make dev"; return 1; }
+  base=${base%:5000}:$port
   read_facts "$dir" || return 1
   local pkg=$answer_package login=$choice_auth_login
 

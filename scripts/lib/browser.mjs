@@ -5,11 +5,13 @@
 // through a password reset: log in again here, ask for a reset link in a
 // second browser, follow the mailed link there and set a new password; the
 // first browser's session must then be over, and the new password must log
-// in. With ACCOUNT_CHANGES=1 too, that browser then moves the account to a
-// new address through the link mailed to it, logs in with that address, turns
-// on two-factor log-in where the account page offers it (the secret from the
-// set-up page into this script's own TOTP, RFC 6238), logs in again with the
-// password and a code, and deletes the account, which ends its session. With
+// in. That browser then adds a passkey through a virtual authenticator (the
+// DevTools protocol's WebAuthn domain) and logs in with it alone. With
+// ACCOUNT_CHANGES=1 too, before the passkey it moves the account to a new
+// address through the link mailed to it, logs in with that address, turns
+// on two-factor log-in (the secret from the set-up page into this script's
+// own TOTP, RFC 6238) and logs in again with the password and a code; after
+// the passkey it deletes the account, which ends its session. With
 // ADMIN_EMAIL, an admin then disables another account, whose session ends (with a provider log-in: logs in
 // again at the development provider and deletes the account there, which
 // asks for a new log-in at the provider first). The newcomer run sets it; in
@@ -254,7 +256,9 @@ try {
     await logIn(there, newPassword);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the new password did not log in: ${there.url()}`);
     step("the new password logs in");
+    // The live run (production, HTTPS) adds and uses a passkey here; the newcomer run after two-factor log-in.
     if (process.env.ACCOUNT_CHANGES === "1") await moveAndDelete(there, newPassword);
+    else await passkeys(there, newPassword);
     await other.context.close();
   }
 
@@ -277,7 +281,9 @@ try {
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the new address did not log in: ${there.url()}`);
     step("the new address logs in");
     if (await there.locator("text=Your notes").count()) await notes(there);
-    if (await there.locator("text=Two-factor log-in").count()) await twoFactor(there, secret, moved);
+    // Every form log-in offers both: a missing link fails the proof rather than skipping it.
+    await twoFactor(there, secret, moved);
+    await passkeys(there, secret);
     await Promise.all([there.waitForNavigation(), there.click("text=Delete your account")]);
     await there.fill('input[name="current"]', secret);
     await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
@@ -304,6 +310,60 @@ try {
     await Promise.all([there.waitForNavigation(), there.click('form.stacked button[type="submit"]')]);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the code did not log in: ${there.url()}`);
     step("logged in with the password and then a code; /account stayed shut in between");
+  }
+
+  // On `there`, signed in (with two-factor log-in on), at the account page:
+  // add a passkey through a virtual authenticator (Chromium's DevTools
+  // WebAuthn domain, verifying its user), log out, log in with it (no
+  // password, no code), see a forged signature refused, and log in with it again.
+  async function passkeys(there, secret) {
+    const cdp = await there.context().newCDPSession(there);
+    await cdp.send("WebAuthn.enable", { enableUI: false });
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    const held = async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+    await Promise.all([there.waitForNavigation(), there.click('a:text-is("Passkeys")')]);
+    await there.fill('input[name="name"]', "This laptop");
+    await there.fill('input[name="current"]', secret);
+    await Promise.all([there.waitForNavigation(), there.click('#add-passkey button[type="submit"]')]);
+    if (!(await there.content()).includes("Passkey added: This laptop.")) throw new Error(`adding a passkey did not say so: ${there.url()}`);
+    const made = await held();
+    if (made.length !== 1 || made[0].rpId !== new URL(base).hostname || !made[0].isResidentCredential) {
+      throw new Error(`the authenticator holds ${JSON.stringify(made.map(({ rpId, isResidentCredential }) => ({ rpId, isResidentCredential })))}, want one discoverable key for ${new URL(base).hostname}`);
+    }
+    await there.screenshot({ path: screenshot.replace(/\.png$/, "-passkeys.png"), fullPage: true });
+    step(`added a passkey from a virtual authenticator; it holds one discoverable key for ${made[0].rpId}`);
+    const passkeyLogIn = async () => {
+      await Promise.all([there.waitForNavigation(), there.click('form[action$="/auth/logout"] button')]);
+      await there.goto(base + "/auth/login");
+      await there.click('#passkey-login button[type="submit"]');
+    };
+    await passkeyLogIn();
+    await there.waitForURL((url) => url.pathname === "/account");
+    const used = await held();
+    if (used[0].signCount < 1) throw new Error(`the passkey log-in left the signature counter at ${used[0].signCount}`);
+    step("logged out and in again with the passkey alone: no password, no two-factor code");
+    await cdp.send("WebAuthn.setResponseOverrideBits", { authenticatorId, isBogusSignature: true });
+    expectedStatus = 401;
+    await passkeyLogIn();
+    await there.locator(".passkey-problem", { hasText: "This passkey did not log you in" }).waitFor();
+    expectedStatus = null;
+    if (new URL(there.url()).pathname !== "/auth/login") throw new Error(`a forged passkey signature went to ${there.url()}`);
+    const shut = await there.request.get(base + "/account", { maxRedirects: 0 });
+    if (shut.status() !== 302) throw new Error(`a forged passkey signature opened /account: ${shut.status()}`);
+    step("a forged passkey signature is refused, with the reason on the log-in page");
+    await cdp.send("WebAuthn.setResponseOverrideBits", { authenticatorId, isBogusSignature: false });
+    await Promise.all([there.waitForURL((url) => url.pathname === "/account"), there.click('#passkey-login button[type="submit"]')]);
+    await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
+    await cdp.detach();
   }
 
   // On `there`, signed in, at the account page: write a note and find it listed.

@@ -6,7 +6,16 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -43,6 +52,10 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
     # Set by an admin (admin.py): the account cannot log in, and its sessions end.
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The account's user handle for passkeys (passkeys.py), 64 random bytes in
+    # base64url, made with its first passkey: authenticators hold it instead
+    # of the id or the address, which would tell whoever reads it who this is.
+    passkey_user_id: Mapped[str | None] = mapped_column(String(86))
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_key}"
@@ -101,3 +114,31 @@ class RecoveryCode(db.Model):
     # The unique constraint's index, led by user_id, serves look-ups by account.
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class Passkey(db.Model):
+    """A passkey (passkeys.py): the public key of a key pair that an
+    authenticator (a phone, a security key, a password manager) keeps for
+    this site, registered by the account's owner. Deleted with the account."""
+
+    __tablename__ = "passkeys"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The authenticator's id of the key (up to 1023 bytes), found by its
+    # SHA-256 digest, which every database can index.
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary)
+    credential_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # COSE-encoded public key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The authenticator's signature counter at the last log-in: a lower or
+    # equal one later means a cloned key (synced passkeys always send 0).
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(60))
+    # Whether the authenticator says the key is backed up (synced), as shown to the owner.
+    backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

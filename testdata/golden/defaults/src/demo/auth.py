@@ -249,14 +249,20 @@ def login():
 def complete_login(user: User, next_url: str | None) -> Response:
     """Sign USER in, in a fresh session, once every factor is checked: the
     password, and the second factor if the account has one."""
-    record(user.id, "login")
-    db.session.commit()
-    renew_session()
-    login_user(user)
-    current_app.logger.info("log-in", extra={"event": "login", "user_id": user.id})
+    sign_in(user, "login")
     response = redirect(next_url or url_for("main.account"))
     # Only now: a browser that knows the password but not the code is no device of the owner's.
     return login_throttle.remember_device(response, user)
+
+
+def sign_in(user: User, event: str) -> None:
+    """Start USER's session, fresh, recorded as EVENT (login, or
+    passkey_login); the caller remembers the browser as the account's."""
+    record(user.id, event)
+    db.session.commit()
+    renew_session()
+    login_user(user)
+    current_app.logger.info("log-in", extra={"event": event, "user_id": user.id})
 
 
 @bp.post("/logout")

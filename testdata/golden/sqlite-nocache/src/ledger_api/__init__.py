@@ -25,6 +25,7 @@ from . import (
     logs,
     main,
     notes,
+    passkey_views,
     password_reset,
     security,
     security_events,
@@ -71,6 +72,7 @@ def create_app(
     app.register_blueprint(account_security.bp)
     app.register_blueprint(account_changes.bp)
     app.register_blueprint(two_factor_views.bp)
+    app.register_blueprint(passkey_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(security_events.bp)

@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from . import two_factor
+from . import passkeys, two_factor
 from .account_security import current_password_field
 from .auth import complete_login, login_rate_limit
 from .extensions import db, limiter
@@ -179,7 +179,14 @@ def setup():
         extra={"event": "two_factor_enabled", "user_id": user.id},
     )
     _tell_the_owner(user, "Two-factor log-in was turned on", "turned on")
-    page = render_template("account/recovery_codes.html", codes=codes, first_time=True)
+    # Passkeys stay: each logs in without a code, so whoever added one with
+    # the password alone would keep a way in. The owner is shown them.
+    page = render_template(
+        "account/recovery_codes.html",
+        codes=codes,
+        first_time=True,
+        passkeys=passkeys.count_of(user.id),
+    )
     return remember_device(current_app.make_response(page), user)
 
 
