@@ -73,6 +73,12 @@ echo "$(chromium --version 2>/dev/null), node $(node --version)," \
 [ -f "$TOOLS/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json" ] ||
   echo '{}' >"$TOOLS/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json"
 printf '{"executablePath": "/usr/bin/chromium", "args": ["--no-sandbox"]}\n' >"$work/puppeteer.json"
+# The API fuzzer, for projects whose log-in is a token (their OpenAPI document).
+if [ ! -x "$TOOLS/schemathesis/bin/schemathesis" ]; then
+  python3 -m venv "$TOOLS/schemathesis" &&
+    "$TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi
+echo "schemathesis $("$TOOLS/schemathesis/bin/schemathesis" --version | grep -o '[0-9][0-9.]*' | head -n 1)"
 
 # The throw-away certificate for localhost (and 127.0.0.1), valid one day.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
@@ -314,6 +320,12 @@ PY
   # Next to node_modules, so that its import of playwright-core resolves.
   cp "$repo/scripts/lib/browser.mjs" "$TOOLS/browser.mjs"
   MAIL_CATCHER_DIR=$mail_dir node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
+  if [ "$choice_auth_login" = token ]; then
+    # Before the abuse probes below spend this client's log-ins.
+    python3 "$repo/scripts/lib/fuzz_api.py" --base https://localhost --cafile "$work/cert.pem" \
+      --mail-dir "$mail_dir" --schemathesis "$TOOLS/schemathesis/bin/schemathesis" \
+      --report "$ARTIFACTS/$name-fuzz" || return 1
+  fi
 
   python3 "$repo/scripts/lib/live_probe.py" --cafile "$work/cert.pem" --login "$choice_auth_login" --abuse || return 1
   # The probes above sent a foreign Host header, and (with log-in) a form

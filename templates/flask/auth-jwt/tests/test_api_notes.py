@@ -116,10 +116,10 @@ def test_every_notes_route_needs_a_token_with_its_scope(client, app):
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        ({"body": "no title"}, "needs a title"),
+        ({"body": "no title"}, "title: Field required."),
         ({"title": "   "}, "needs a title"),
-        ({"title": 7}, "needs a title"),
-        ({"title": "ok", "body": ["a"]}, "body is a string"),
+        ({"title": 7}, "title: Input should be a valid string."),
+        ({"title": "ok", "body": ["a"]}, "body: Input should be a valid string."),
         ({"title": "x" * 201}, "title holds at most 200 characters"),
         ({"title": "ok", "body": "x" * 10_001}, "note holds at most 10000 characters"),
         ({"title": "a\x00b"}, "cannot hold control characters"),

@@ -21,6 +21,7 @@ from . import (
     housekeeping,
     logs,
     main,
+    openapi,
     security,
     security_events,
     users_cli,
@@ -60,6 +61,7 @@ def create_app(
     app.register_blueprint(api_links.bp)
     app.register_blueprint(api_account.bp)
     app.register_blueprint(api_notes.bp)
+    app.register_blueprint(openapi.bp)
     security_events.init_app(app)
     housekeeping.init_app(app)
     app.cli.add_command(users_cli.users)

@@ -17,7 +17,7 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import login_throttle
+from . import api_schemas, login_throttle
 from .account_links import mail_allowed
 from .addresses import normalize_email
 from .api_links import REGISTRATION_SENT, send_confirmation, tell_the_owner
@@ -33,6 +33,7 @@ from .api_requests import (
 )
 from .extensions import db, limiter
 from .models import User
+from .openapi import documented
 from .password_policy import password_problem
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .security_events import record, record_unsolicited
@@ -127,6 +128,11 @@ def token_required(scope: str) -> Callable[[Callable[..., Any]], Callable[..., A
 
 @bp.post("/auth/register")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Register an account; its address gets a confirmation link",
+    body=api_schemas.Registration,
+    responses={202: ("The same answer for a new address and a taken one.", api_schemas.Message)},
+)
 def register():
     values = fields("email", "password")
     try:
@@ -160,6 +166,19 @@ def register():
 
 @bp.post("/auth/token")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Log in: an access token, a refresh token and a device token",
+    body=api_schemas.TokenRequest,
+    responses={
+        200: ("Logged in.", api_schemas.Tokens),
+        400: ("The body does not fit, or a scope is unknown.", api_schemas.Problem),
+        401: (
+            "A wrong address or password, or an address not confirmed (invalid_grant).",
+            api_schemas.Problem,
+        ),
+        429: ("Too many log-ins, from this client or to this account.", api_schemas.Problem),
+    },
+)
 def token():
     values = fields("email", "password")
     try:
@@ -210,6 +229,17 @@ def _refuse_unconfirmed(user: User):
 
 @bp.post("/auth/refresh")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Trade a refresh token for new tokens (the old one is spent)",
+    body=api_schemas.RefreshTokenBody,
+    responses={
+        200: ("New tokens, good for the log-in's scopes.", api_schemas.Tokens),
+        401: (
+            "The refresh token is unknown, spent or expired (invalid_grant).",
+            api_schemas.Problem,
+        ),
+    },
+)
 def refresh():
     presented = fields("refresh_token")["refresh_token"]
     try:
@@ -225,6 +255,11 @@ def refresh():
 
 @bp.post("/auth/revoke")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Log out: revoke a refresh token",
+    body=api_schemas.RefreshTokenBody,
+    responses={204: ("Revoked, or never known (RFC 7009).", None)},
+)
 def revoke():
     revoke_refresh_token(fields("refresh_token")["refresh_token"])
     current_app.logger.info("refresh token revoked", extra={"event": "logout"})
@@ -234,5 +269,9 @@ def revoke():
 
 @bp.get("/me")
 @token_required("account")
+@documented(
+    "The caller's account",
+    responses={200: ("The account.", api_schemas.Profile)},
+)
 def me():
     return jsonify(id=g.user.id, email=g.user.email)

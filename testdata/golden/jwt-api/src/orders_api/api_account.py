@@ -22,6 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, jsonify
 from sqlalchemy import select
 
+from . import api_schemas
 from .account_links import mail_allowed, make_token
 from .addresses import normalize_email
 from .api import token_required, token_response
@@ -29,6 +30,7 @@ from .api_requests import api_blueprint, client_link, error, fields, login_rate_
 from .extensions import db, limiter
 from .mail import send_mail
 from .models import User
+from .openapi import documented
 from .password_policy import password_problem
 from .passwords import hash_password, verify_password
 from .security_events import as_json, record
@@ -59,6 +61,15 @@ def _current_password_ok(user: User, password: str, event: str) -> bool:
 @bp.post("/password")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
 @token_required("account")
+@documented(
+    "Change the password; every other log-in ends, and this client gets new tokens",
+    body=api_schemas.PasswordChange,
+    responses={
+        200: ("Changed: new tokens with the caller's scopes.", api_schemas.Tokens),
+        400: ("The body does not fit, or the new password is refused.", api_schemas.Problem),
+        403: ("The current password is wrong, or the token lacks the scope.", api_schemas.Problem),
+    },
+)
 def change_password():
     """{"current_password", "password"}: answers with tokens, and a device
     token, for this client."""
@@ -93,6 +104,10 @@ def change_password():
 @bp.post("/log-out-everywhere")
 @limiter.limit(login_rate_limit)
 @token_required("account")
+@documented(
+    "End every log-in of the account, this one too",
+    responses={204: ("Every refresh token is revoked.", None)},
+)
 def log_out_everywhere():
     """{}: every access and refresh token of the account ends, this one's too."""
     g.user.end_all_log_ins()
@@ -107,6 +122,18 @@ def log_out_everywhere():
 @bp.post("/email")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
 @token_required("account")
+@documented(
+    "Ask to move the account to a new address, which gets a link",
+    body=api_schemas.AddressChange,
+    responses={
+        202: ("Mailed, if the address can take it.", api_schemas.Message),
+        400: (
+            "The body does not fit, or the address is invalid or already this one.",
+            api_schemas.Problem,
+        ),
+        403: ("The current password is wrong, or the token lacks the scope.", api_schemas.Problem),
+    },
+)
 def change_address():
     """{"password", "email"}: mails a link to the new address."""
     values = fields("password", "email")
@@ -151,6 +178,14 @@ def change_address():
 @bp.post("/delete")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
 @token_required("account")
+@documented(
+    "Delete the account and everything of it",
+    body=api_schemas.CurrentPassword,
+    responses={
+        204: ("Deleted.", None),
+        403: ("The current password is wrong, or the token lacks the scope.", api_schemas.Problem),
+    },
+)
 def delete_account():
     """{"password"}: the account, its refresh tokens, security events and notes are deleted."""
     user = g.user
@@ -168,6 +203,10 @@ def delete_account():
 
 @bp.get("/security-events")
 @token_required("account")
+@documented(
+    "The account's recent security events, newest first",
+    responses={200: ("The events.", api_schemas.SecurityEvents)},
+)
 def security_events():
     """The account's newest security events: what, when, from which client address."""
     return jsonify(events=as_json(g.user))

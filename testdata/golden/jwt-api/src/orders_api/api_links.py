@@ -33,6 +33,7 @@ from flask import current_app, jsonify
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import api_schemas
 from .account_links import account_and_details, account_for, mail_allowed, make_token
 from .addresses import normalize_email
 from .api_requests import (
@@ -49,6 +50,7 @@ from .login_throttle import PURPOSE as RECOGNITION
 from .login_throttle import device_credential
 from .mail import hint, send_mail
 from .models import User, new_auth_key
+from .openapi import documented
 from .password_policy import password_problem
 from .passwords import hash_password, verify_password
 from .security_events import record, record_unsolicited
@@ -106,6 +108,17 @@ def _address(value: str) -> str | None:
 
 @bp.post("/confirm")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Confirm the address with the mailed link's token and the password",
+    body=api_schemas.LinkTokenAndPassword,
+    responses={
+        200: ("Confirmed.", api_schemas.Message),
+        400: (
+            "The link is invalid, used or expired, or the password is wrong.",
+            api_schemas.Problem,
+        ),
+    },
+)
 def confirm():
     """Confirm an address: {"token": from the link, "password": the account's}."""
     values = fields("token", "password")
@@ -141,6 +154,11 @@ def confirm():
 
 @bp.post("/confirm/again")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Mail the confirmation link again",
+    body=api_schemas.Address,
+    responses={202: ("The same answer for every address.", api_schemas.Message)},
+)
 def resend_confirmation():
     """A new confirmation link: {"email": ...}; the same answer for every address."""
     email = _address(fields("email")["email"])
@@ -159,6 +177,11 @@ def resend_confirmation():
 
 @bp.post("/reset")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Mail a password reset link",
+    body=api_schemas.Address,
+    responses={202: ("The same answer for every address.", api_schemas.Message)},
+)
 def request_reset():
     """A password reset link: {"email": ...}; the same answer for every address."""
     email = _address(fields("email")["email"])
@@ -196,6 +219,17 @@ def request_reset():
 
 @bp.post("/reset/new")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Set a new password with the mailed reset link's token; every log-in ends",
+    body=api_schemas.LinkTokenAndPassword,
+    responses={
+        200: ("Changed; log in again.", api_schemas.MessageAndDevice),
+        400: (
+            "The link is invalid, used or expired, or the password is refused.",
+            api_schemas.Problem,
+        ),
+    },
+)
 def reset_password():
     """Choose a new password: {"token": from the link, "password": the new one}."""
     values = fields("token", "password")
@@ -243,6 +277,14 @@ def reset_password():
 
 @bp.post("/recognise")
 @limiter.limit(login_rate_limit)
+@documented(
+    "Let this client log in while strangers are held back (mailed link's token)",
+    body=api_schemas.LinkToken,
+    responses={
+        200: ("A device token for this client.", api_schemas.MessageAndDevice),
+        400: ("The link is invalid or expired.", api_schemas.Problem),
+    },
+)
 def recognise_device():
     """{"token": from the link mailed while log-ins are held back}: answers
     with a device token, with which this client logs in on an allowance of
@@ -263,6 +305,18 @@ def recognise_device():
 
 @bp.post("/email/confirm")
 @limiter.shared_limit(login_rate_limit, scope="current-password")
+@documented(
+    "Move the account to the new address with the link mailed there and the password",
+    body=api_schemas.LinkTokenAndPassword,
+    responses={
+        200: ("Moved; log in with the new address.", api_schemas.MessageAndDevice),
+        400: (
+            "The link is invalid, used or expired, or the password is wrong.",
+            api_schemas.Problem,
+        ),
+        409: ("The address now belongs to another account.", api_schemas.Problem),
+    },
+)
 def confirm_new_address():
     """Make the new address the account's: {"token": from the link,
     "password": the account's}. The password, not the link alone: a client

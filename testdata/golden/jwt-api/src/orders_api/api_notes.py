@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import abort, g, jsonify, request, url_for
 
+from . import api_schemas
 from .api import token_required
 from .api_requests import api_blueprint, error, json_object
 from .extensions import db
@@ -27,6 +28,7 @@ from .note_model import (
     page_of,
     text_problem,
 )
+from .openapi import MAX_ID, documented
 
 bp = api_blueprint("api_notes", "/api/v1/notes")
 
@@ -42,7 +44,8 @@ def as_json(note: Note) -> dict[str, object]:
 
 
 def _own_note(note_id: int) -> Note:
-    note = note_of(g.user.id, note_id)
+    # Past what an id column holds, no note has it (and SQLite cannot bind it).
+    note = note_of(g.user.id, note_id) if note_id <= MAX_ID else None
     if note is None:
         abort(404)
     return note
@@ -61,6 +64,19 @@ def _title_and_body() -> tuple[str, str] | str:
 
 @bp.get("")
 @token_required("notes:read")
+@documented(
+    "The caller's notes, newest change first, 20 to a page",
+    responses={200: ("A page of notes.", api_schemas.NotePage)},
+    query=(
+        {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "default": 1},
+            "description": "Past the last page, an empty list.",
+        },
+    ),
+)
 def index():
     """?page=N: the caller's notes, newest change first, 20 to a page."""
     found = page_of(g.user.id, request.args.get("page", 1, type=int))
@@ -74,6 +90,15 @@ def index():
 
 @bp.post("")
 @token_required("notes:write")
+@documented(
+    "Write a note",
+    body=api_schemas.NoteBody,
+    responses={
+        201: ("The note; its address is in Location.", api_schemas.Note),
+        400: ("The body does not fit, or the title or body is too long.", api_schemas.Problem),
+        409: ("The account holds as many notes as it may.", api_schemas.Problem),
+    },
+)
 def create():
     """{"title", "body"}: 201 with the note, and its address in Location."""
     checked = _title_and_body()
@@ -92,12 +117,24 @@ def create():
 
 @bp.get("/<int:note_id>")
 @token_required("notes:read")
+@documented(
+    "One of the caller's notes",
+    responses={200: ("The note.", api_schemas.Note)},
+)
 def read(note_id: int):
     return jsonify(as_json(_own_note(note_id)))
 
 
 @bp.put("/<int:note_id>")
 @token_required("notes:write")
+@documented(
+    "Replace a note's title and body",
+    body=api_schemas.NoteBody,
+    responses={
+        200: ("The note as it is now.", api_schemas.Note),
+        400: ("The body does not fit, or the title or body is too long.", api_schemas.Problem),
+    },
+)
 def replace(note_id: int):
     """{"title", "body"}: the note with both replaced."""
     note = _own_note(note_id)
@@ -112,6 +149,10 @@ def replace(note_id: int):
 
 @bp.delete("/<int:note_id>")
 @token_required("notes:write")
+@documented(
+    "Delete a note",
+    responses={204: ("Deleted.", None)},
+)
 def delete(note_id: int):
     db.session.delete(_own_note(note_id))
     db.session.commit()

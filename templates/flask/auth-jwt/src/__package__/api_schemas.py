@@ -1,0 +1,144 @@
+"""The shapes of the API's JSON: what each route takes and answers, as
+pydantic models. Request bodies are checked against them before a view runs
+(openapi.py), and the OpenAPI document is made from them, so the document
+cannot drift from what the code accepts.
+
+Strict models: a number is not a string here, nor "1" a number. Unknown
+fields are ignored, so older clients keep working when a field is added.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# A required text field: a string, not empty. Lengths beyond that are the
+# views' to check, with messages that say which rule was broken.
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Registration(Schema):
+    email: Text = Field(examples=["ada@example.com"])
+    password: Text = Field(examples=["correct horse battery staple"])
+
+
+class TokenRequest(Schema):
+    email: Text = Field(examples=["ada@example.com"])
+    password: Text = Field(examples=["correct horse battery staple"])
+    scope: str | None = Field(
+        default=None,
+        description="Space-separated scopes to ask for; all of them when left out.",
+        examples=["notes:read"],
+    )
+    device_token: str | None = Field(
+        default=None,
+        description="The device token an earlier log-in gave this client.",
+    )
+
+
+class RefreshTokenBody(Schema):
+    refresh_token: Text
+
+
+class LinkToken(Schema):
+    token: Text = Field(description="The token of the mailed link.")
+
+
+class LinkTokenAndPassword(Schema):
+    token: Text = Field(description="The token of the mailed link.")
+    password: Text
+
+
+class Address(Schema):
+    email: Text = Field(examples=["ada@example.com"])
+
+
+class PasswordChange(Schema):
+    current_password: Text
+    password: Text = Field(description="The new password.")
+
+
+class AddressChange(Schema):
+    password: Text = Field(description="The current password.")
+    email: Text = Field(description="The new address.", examples=["grace@example.com"])
+
+
+class CurrentPassword(Schema):
+    password: Text = Field(description="The current password.")
+
+
+class NoteBody(Schema):
+    title: Text = Field(examples=["Groceries"])
+    body: str = Field(default="", examples=["eggs, flour"])
+
+
+# Answers.
+
+
+class Problem(Schema):
+    error: str
+
+
+class Message(Schema):
+    message: str
+
+
+class MessageAndDevice(Schema):
+    message: str
+    device_token: str = Field(description="Send it with this client's next log-ins.")
+
+
+class Tokens(Schema):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds the access token is good for.")
+    refresh_token: str
+    scope: str = Field(description="The scopes granted, space-separated.")
+    device_token: str | None = Field(
+        default=None, description="After a log-in: send it with this client's next log-ins."
+    )
+
+
+class Profile(Schema):
+    id: int
+    email: str
+
+
+class SecurityEvent(Schema):
+    time: str = Field(description="ISO 8601, UTC.")
+    kind: str
+    description: str
+    client: str | None
+
+
+class SecurityEvents(Schema):
+    events: list[SecurityEvent]
+
+
+class Note(Schema):
+    id: int
+    title: str
+    body: str
+    created_at: str = Field(description="ISO 8601.")
+    updated_at: str = Field(description="ISO 8601.")
+
+
+class NotePage(Schema):
+    notes: list[Note]
+    page: int
+    pages: int
+    total: int
+
+
+class Document(BaseModel):
+    """An OpenAPI document (its own schema checks the rest)."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, object]
+    paths: dict[str, object]

@@ -1,0 +1,213 @@
+"""The OpenAPI document (openapi.py) is true to the API: it validates as
+OpenAPI 3.1, it names every API route and method, and every operation in it,
+called the way a client would, answers with a status it documents and a body
+that fits the documented schema (checked against the document, not the code
+it came from). Bodies that do not fit their schema are refused with a 400
+that names the field and never repeats the value."""
+
+import importlib
+from collections.abc import Callable
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from sqlalchemy import select
+
+from .accounts import NEW_PASSWORD, PASSWORD, bearer, log_in, register, tokens
+
+DOCUMENT = "/api/v1/openapi.json"
+ADA = "ada@example.com"
+GRACE = "grace@example.com"
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(migrated=True, LOGIN_RATE_LIMIT="100 per minute")
+
+
+def document_of(client) -> dict:
+    answer = client.get(DOCUMENT)
+    assert answer.status_code == 200
+    return answer.get_json()
+
+
+def operations(document: dict):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def link_token(app, purpose, email=ADA, *details):
+    """The token of a link the app would mail ``email`` for PURPOSE."""
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        models = importlib.import_module(f"{app.import_name}.models")
+        links = importlib.import_module(f"{app.import_name}.account_links")
+        user = db.session.scalar(select(models.User).where(models.User.email == email))
+        return links.make_token(purpose, user, *details)
+
+
+class Caller:
+    """A client with a confirmed account (Ada), her tokens and one note."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.tokens = tokens(self.client, scope="account notes:read notes:write")
+        self.auth = bearer(self.tokens["access_token"])
+        note = self.client.post("/api/v1/notes", json={"title": "First"}, headers=self.auth)
+        self.note = note.get_json()["id"]
+
+    def post(self, path, body=None, auth=True):
+        return self.client.post(path, json=body or {}, headers=self.auth if auth else {})
+
+
+def _recognise(c: Caller):
+    recognition = importlib.import_module(f"{c.app.import_name}.api_links").RECOGNITION
+    return c.post("/api/v1/auth/recognise", {"token": link_token(c.app, recognition)}, auth=False)
+
+
+def _confirm(c: Caller):
+    register(c.client, GRACE, confirmed=False)
+    token = link_token(c.app, "address-confirmation", GRACE)
+    return c.post("/api/v1/auth/confirm", {"token": token, "password": PASSWORD}, auth=False)
+
+
+# Each operation of the document, called as a client that knows what it is doing would.
+SCENARIOS: dict[str, Callable[[Caller], object]] = {
+    "api_docs_openapi_json": lambda c: c.client.get(DOCUMENT),
+    "api_register": lambda c: c.post(
+        "/api/v1/auth/register", {"email": GRACE, "password": PASSWORD}, auth=False
+    ),
+    "api_token": lambda c: log_in(c.client),
+    "api_refresh": lambda c: c.post(
+        "/api/v1/auth/refresh", {"refresh_token": c.tokens["refresh_token"]}, auth=False
+    ),
+    "api_revoke": lambda c: c.post(
+        "/api/v1/auth/revoke", {"refresh_token": c.tokens["refresh_token"]}, auth=False
+    ),
+    "api_me": lambda c: c.client.get("/api/v1/me", headers=c.auth),
+    "api_links_confirm": _confirm,
+    "api_links_resend_confirmation": lambda c: c.post(
+        "/api/v1/auth/confirm/again", {"email": ADA}, auth=False
+    ),
+    "api_links_request_reset": lambda c: c.post("/api/v1/auth/reset", {"email": ADA}, auth=False),
+    "api_links_reset_password": lambda c: c.post(
+        "/api/v1/auth/reset/new",
+        {"token": link_token(c.app, "password-reset"), "password": NEW_PASSWORD},
+        auth=False,
+    ),
+    "api_links_recognise_device": _recognise,
+    "api_links_confirm_new_address": lambda c: c.post(
+        "/api/v1/auth/email/confirm",
+        {"token": link_token(c.app, "address-change", ADA, GRACE), "password": PASSWORD},
+        auth=False,
+    ),
+    "api_account_change_password": lambda c: c.post(
+        "/api/v1/me/password", {"current_password": PASSWORD, "password": NEW_PASSWORD}
+    ),
+    "api_account_log_out_everywhere": lambda c: c.post("/api/v1/me/log-out-everywhere"),
+    "api_account_change_address": lambda c: c.post(
+        "/api/v1/me/email", {"password": PASSWORD, "email": GRACE}
+    ),
+    "api_account_delete_account": lambda c: c.post("/api/v1/me/delete", {"password": PASSWORD}),
+    "api_account_security_events": lambda c: c.client.get(
+        "/api/v1/me/security-events", headers=c.auth
+    ),
+    "api_notes_index": lambda c: c.client.get("/api/v1/notes?page=1", headers=c.auth),
+    "api_notes_create": lambda c: c.post("/api/v1/notes", {"title": "Second", "body": "text"}),
+    "api_notes_read": lambda c: c.client.get(f"/api/v1/notes/{c.note}", headers=c.auth),
+    "api_notes_replace": lambda c: c.client.put(
+        f"/api/v1/notes/{c.note}", json={"title": "First, again"}, headers=c.auth
+    ),
+    "api_notes_delete": lambda c: c.client.delete(f"/api/v1/notes/{c.note}", headers=c.auth),
+}
+
+
+def test_the_document_is_valid_openapi_3_1(client):
+    document = document_of(client)
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+
+
+def test_every_api_route_and_method_is_documented(app, client):
+    documented = {(path, method.upper()) for path, method, _ in operations(document_of(client))}
+    routes = {
+        (rule.rule.replace("<int:", "{").replace(">", "}"), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == documented
+
+
+def test_every_operation_has_a_scenario_here(client):
+    ids = {operation["operationId"] for _, _, operation in operations(document_of(client))}
+    assert ids == set(SCENARIOS)
+
+
+def test_operations_name_the_scope_their_view_requires(app, client):
+    for path, method, operation in operations(document_of(client)):
+        rule = next(
+            r
+            for r in app.url_map.iter_rules()
+            if r.endpoint.replace(".", "_") == operation["operationId"]
+        )
+        scope = getattr(app.view_functions[rule.endpoint], "required_scope", None)
+        assert operation["security"] == ([{"bearer": [scope]}] if scope else []), (path, method)
+
+
+@pytest.mark.parametrize("operation_id", sorted(SCENARIOS))
+def test_each_operation_answers_as_documented(app, operation_id):
+    caller = Caller(app)
+    document = document_of(caller.client)
+    operation = next(op for _, _, op in operations(document) if op["operationId"] == operation_id)
+    answer = SCENARIOS[operation_id](caller)
+    assert 200 <= answer.status_code < 300, answer.get_json()
+    documented = operation["responses"].get(str(answer.status_code))
+    assert documented is not None, f"{answer.status_code} is not documented for {operation_id}"
+    if "content" not in documented:
+        assert answer.get_data() == b""
+        return
+    schema = documented["content"]["application/json"]["schema"]
+    registry = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": "urn:openapi#" + schema["$ref"].removeprefix("#")}, registry=registry
+    )
+    problems = [problem.message for problem in validator.iter_errors(answer.get_json())]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"password": PASSWORD}, "email: Field required."),
+        ({"email": 5, "password": PASSWORD}, "email: Input should be a valid string."),
+        ({"email": "", "password": PASSWORD}, "email: String should have at least 1 character."),
+        (
+            {"email": ADA, "password": PASSWORD, "scope": ["notes:read"]},
+            "scope: Input should be a valid string.",
+        ),
+        (["not", "an", "object"], "The request could not be understood."),
+    ],
+)
+def test_a_body_that_does_not_fit_its_schema_is_refused_naming_the_field(client, body, said):
+    answer = client.post("/api/v1/auth/token", json=body)
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": said}
+
+
+def test_a_refused_body_is_not_repeated_back(client):
+    answer = client.post("/api/v1/auth/register", json={"email": ADA, "password": 1234567890123})
+    assert answer.status_code == 400
+    assert "1234567890123" not in answer.get_data(as_text=True)
+
+
+def test_ids_past_what_a_column_holds_find_nothing(app):
+    caller = Caller(app)
+    for note_id in (2**31, 10**30):
+        assert caller.client.get(f"/api/v1/notes/{note_id}", headers=caller.auth).status_code == 404
