@@ -108,7 +108,10 @@ SCENARIOS: dict[str, Callable[[Caller], object]] = {
     "api_account_change_password": lambda c: c.post(
         "/api/v1/me/password", {"current_password": PASSWORD, "password": NEW_PASSWORD}
     ),
-    "api_account_log_out_everywhere": lambda c: c.post("/api/v1/me/log-out-everywhere"),
+    # As the document says: no body, so no content type.
+    "api_account_log_out_everywhere": lambda c: c.client.post(
+        "/api/v1/me/log-out-everywhere", headers=c.auth
+    ),
     "api_account_change_address": lambda c: c.post(
         "/api/v1/me/email", {"password": PASSWORD, "email": GRACE}
     ),
@@ -134,8 +137,9 @@ def test_the_document_is_valid_openapi_3_1(client):
 
 def test_every_api_route_and_method_is_documented(app, client):
     documented = {(path, method.upper()) for path, method, _ in operations(document_of(client))}
+    openapi = importlib.import_module(f"{app.import_name}.openapi")
     routes = {
-        (rule.rule.replace("<int:", "{").replace(">", "}"), method)
+        (openapi.openapi_path(rule.rule), method)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -211,3 +215,9 @@ def test_ids_past_what_a_column_holds_find_nothing(app):
     caller = Caller(app)
     for note_id in (2**31, 10**30):
         assert caller.client.get(f"/api/v1/notes/{note_id}", headers=caller.auth).status_code == 404
+
+
+def test_a_route_path_becomes_an_openapi_path(app):
+    openapi = importlib.import_module(f"{app.import_name}.openapi")
+    assert openapi.openapi_path("/api/v1/notes/<int:note_id>") == "/api/v1/notes/{note_id}"
+    assert openapi.openapi_path("/a/<int(signed=True):n>/<Slug2>") == "/a/{n}/{Slug2}"

@@ -17,6 +17,7 @@ from orders_api.after_response import (
 )
 
 from .mail_server import MailServer
+from .openapi_conformance import watch_statuses
 from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
 
 
@@ -47,6 +48,7 @@ def make_app(environ):
     migrations now and drops the tables after the test."""
     created: list[Flask] = []
     made: list[Flask] = []
+    undocumented: list[str] = []
 
     def factory(
         environ_override: dict[str, str] | None = None, *, migrated: bool = False, **overrides
@@ -58,6 +60,8 @@ def make_app(environ):
         overrides.setdefault("RATELIMIT_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
         app = create_app(environ if environ_override is None else environ_override, overrides)
         app.test_client_class = BrowserLikeClient
+        # Every API answer of every test must have a status the OpenAPI document lists.
+        watch_statuses(app, undocumented)
         made.append(app)
         if migrated:
             migrate(app)
@@ -71,6 +75,7 @@ def make_app(environ):
         wait_until_done(app)
     for app in created:
         reset_database(app)
+    assert not undocumented, f"answers the OpenAPI document does not list: {undocumented}"
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ def register():
     "Log in: an access token, a refresh token and a device token",
     body=api_schemas.TokenRequest,
     responses={
-        200: ("Logged in.", api_schemas.Tokens),
+        200: ("Logged in.", api_schemas.LoginTokens),
         400: ("The body does not fit, or a scope is unknown.", api_schemas.Problem),
         401: (
             "A wrong address or password, or an address not confirmed (invalid_grant).",

@@ -65,7 +65,7 @@ def _current_password_ok(user: User, password: str, event: str) -> bool:
     "Change the password; every other log-in ends, and this client gets new tokens",
     body=api_schemas.PasswordChange,
     responses={
-        200: ("Changed: new tokens with the caller's scopes.", api_schemas.Tokens),
+        200: ("Changed: new tokens with the caller's scopes.", api_schemas.LoginTokens),
         400: ("The body does not fit, or the new password is refused.", api_schemas.Problem),
         403: ("The current password is wrong, or the token lacks the scope.", api_schemas.Problem),
     },

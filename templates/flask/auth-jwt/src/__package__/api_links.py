@@ -113,10 +113,8 @@ def _address(value: str) -> str | None:
     body=api_schemas.LinkTokenAndPassword,
     responses={
         200: ("Confirmed.", api_schemas.Message),
-        400: (
-            "The link is invalid, used or expired, or the password is wrong.",
-            api_schemas.Problem,
-        ),
+        400: ("The link is invalid, used or expired.", api_schemas.Problem),
+        403: ("The password is not the account's.", api_schemas.Problem),
     },
 )
 def confirm():
@@ -310,10 +308,8 @@ def recognise_device():
     body=api_schemas.LinkTokenAndPassword,
     responses={
         200: ("Moved; log in with the new address.", api_schemas.MessageAndDevice),
-        400: (
-            "The link is invalid, used or expired, or the password is wrong.",
-            api_schemas.Problem,
-        ),
+        400: ("The link is invalid, used or expired.", api_schemas.Problem),
+        403: ("The password is not the account's.", api_schemas.Problem),
         409: ("The address now belongs to another account.", api_schemas.Problem),
     },
 )

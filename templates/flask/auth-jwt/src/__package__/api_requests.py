@@ -40,9 +40,16 @@ def client_link(page: str, **query: str) -> str:
 
 
 def _require_json_bodies():
-    # DELETE carries no body here, and no HTML form can send it.
-    if request.method in {"POST", "PUT", "PATCH"} and not request.is_json:
+    # DELETE carries no body here, and no HTML form can send it. A write
+    # without a body (POST /me/log-out-everywhere) needs no content type;
+    # views that want a body refuse an empty one.
+    if request.method in {"POST", "PUT", "PATCH"} and not request.is_json and _has_body():
         abort(415)
+
+
+def _has_body() -> bool:
+    # A chunked body has no Content-Length.
+    return bool(request.content_length) or "Transfer-Encoding" in request.headers
 
 
 def _json_body() -> object:

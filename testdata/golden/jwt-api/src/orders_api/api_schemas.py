@@ -99,9 +99,10 @@ class Tokens(Schema):
     expires_in: int = Field(description="Seconds the access token is good for.")
     refresh_token: str
     scope: str = Field(description="The scopes granted, space-separated.")
-    device_token: str | None = Field(
-        default=None, description="After a log-in: send it with this client's next log-ins."
-    )
+
+
+class LoginTokens(Tokens):
+    device_token: str = Field(description="Send it with this client's next log-ins.")
 
 
 class Profile(Schema):

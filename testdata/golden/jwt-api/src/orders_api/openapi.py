@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, abort, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import FloatConverter, IntegerConverter, UUIDConverter
 
 from . import api_schemas
 from .api_requests import api_blueprint, error
@@ -35,6 +35,7 @@ SCHEMA_REF = "#/components/schemas/{model}"
 MAX_ID = 2**31 - 1
 # What any route may answer, besides what it declares.
 TOO_MANY = "Too many requests from this client, or for this account, for now (Retry-After)."
+BUSY = "Too busy for now (password hashing, or the rate-limit store); try again (Retry-After)."
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def document(app: Flask) -> dict[str, Any]:
     )
     paths: dict[str, dict[str, Any]] = {}
     for rule, view, operation in operations:
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = openapi_path(rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule, method, view, operation)
     try:
@@ -155,6 +156,11 @@ def document(app: Flask) -> dict[str, Any]:
     }
 
 
+def openapi_path(route: str) -> str:
+    """A Flask route as an OpenAPI path: /notes/<int:note_id> is /notes/{note_id}."""
+    return re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", route)
+
+
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": SCHEMA_REF.format(model=model.__name__)}
 
@@ -169,12 +175,13 @@ def _operation(
     scope = getattr(view, "required_scope", None)
     responses = {code: (text, model) for code, (text, model) in operation.responses.items()}
     problem = api_schemas.Problem
+    responses.setdefault(413, ("The body is larger than MAX_CONTENT_LENGTH.", problem))
     responses.setdefault(429, (TOO_MANY, problem))
+    responses.setdefault(503, (BUSY, problem))
     if operation.body is not None:
         responses.setdefault(
             400, ("The body does not fit the schema; the error says how.", problem)
         )
-        responses.setdefault(413, ("The body is too large.", problem))
     if method in {"POST", "PUT", "PATCH"}:
         # Every write must be JSON (api_requests.py), with a body or without.
         responses.setdefault(
@@ -196,8 +203,11 @@ def _operation(
         )
     if rule.arguments:
         responses.setdefault(404, ("None of the caller's has this id.", problem))
+    methods = rule.methods - {"HEAD", "OPTIONS"}
+    operation_id = rule.endpoint.replace(".", "_")
     answer: dict[str, Any] = {
-        "operationId": rule.endpoint.replace(".", "_"),
+        # Unique, also where one view serves several methods.
+        "operationId": operation_id if len(methods) == 1 else f"{operation_id}_{method.lower()}",
         "summary": operation.summary,
         "tags": [rule.endpoint.partition(".")[0]],
         "responses": {
@@ -221,7 +231,18 @@ def _operation(
 
 
 def _path_schema(rule: Any, name: str) -> dict[str, Any]:
-    if isinstance(rule._converters[name], IntegerConverter):
-        # What the route matches (no sign), up to what an id column holds.
-        return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    converter = rule._converters[name]
+    if isinstance(converter, IntegerConverter):
+        # What the route matches, up to what an id column holds.
+        return {
+            "type": "integer",
+            "minimum": converter.min
+            if converter.min is not None
+            else (-MAX_ID - 1 if converter.signed else 0),
+            "maximum": min(converter.max, MAX_ID) if converter.max is not None else MAX_ID,
+        }
+    if isinstance(converter, FloatConverter):
+        return {"type": "number"}
+    if isinstance(converter, UUIDConverter):
+        return {"type": "string", "format": "uuid"}
     return {"type": "string"}
