@@ -161,7 +161,7 @@ def test_the_lock_mails_the_owner_a_link_that_lets_a_browser_in(app, csrf_token,
     assert pressed.status_code == 302 and pressed.headers["Location"].endswith("/auth/login")
     assert log_in(browser, csrf_token).status_code == 302
     # One lock, one mail (and the two attempts past it mailed nothing more).
-    mails = mail_server.settle(0.5)
+    mails = mail_server.settle(app)
     assert sum("/auth/recognise" in m.text() for m in mails if ADA in m.recipients) == 1
     # The password is still needed.
     log_out(browser, csrf_token)

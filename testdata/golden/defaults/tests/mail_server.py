@@ -21,6 +21,9 @@ from pathlib import Path
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from flask import Flask
+
+from demo.after_response import wait_until_done
 
 USERNAME = "app"
 PASSWORD = "mail password for the tests"
@@ -166,10 +169,9 @@ class MailServer:
                     )
                 self.mailbox.arrived.wait(left)
 
-    def settle(self, seconds: float = 1.0) -> list[Received]:
-        """Everything received once nothing more has arrived for ``seconds``."""
-        while True:
-            before = len(self.received())
-            time.sleep(seconds)
-            if len(self.received()) == before:
-                return self.received()
+    def settle(self, app: Flask) -> list[Received]:
+        """Everything received once APP has sent all the mail it queued so far:
+        mail leaves after the response, from a worker thread, and a send
+        returns only once this server has stored the message."""
+        wait_until_done(app)
+        return self.received()

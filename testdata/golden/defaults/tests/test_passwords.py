@@ -1,5 +1,6 @@
 """Passwords are hashed with argon2id and upgraded when the parameters change."""
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
@@ -16,6 +17,9 @@ from demo.passwords import (
 )
 
 from .accounts import EMAIL, PASSWORD, log_in, register
+
+# These prove the production parameters, not the suite's cheap ones.
+pytestmark = pytest.mark.real_password_hashing
 
 
 def test_hash_is_argon2id_with_strong_parameters():

@@ -51,7 +51,7 @@ def test_registration_answers_the_same_for_a_new_and_a_taken_address(app, csrf_t
     # Each owner hears of it; the one who asked learns nothing.
     grace = mail_server.wait_for("grace@example.com")[0]
     assert grace.message["Subject"] == "Confirm your email address"
-    notices = [m for m in mail_server.settle() if m.recipients == ["ada@example.com"]]
+    notices = [m for m in mail_server.settle(app) if m.recipients == ["ada@example.com"]]
     assert [m.message["Subject"] for m in notices] == [
         "Confirm your email address",
         "Someone tried to register with your address",
@@ -177,7 +177,7 @@ def test_the_resend_form_answers_the_same_and_mails_only_unconfirmed_accounts(
 ):
     register(app.test_client(), csrf_token, confirmed=False)
     register(app.test_client(), csrf_token, email="grace@example.com")
-    mail_server.settle()
+    mail_server.settle(app)
     mail_server.reset()
     answers = []
     for email in ("ada@example.com", "grace@example.com", "nobody@example.com"):
@@ -188,7 +188,7 @@ def test_the_resend_form_answers_the_same_and_mails_only_unconfirmed_accounts(
         )
         answers.append((response.status_code, response.get_data(as_text=True).replace(email, "X")))
     assert answers[0] == answers[1] == answers[2]
-    assert [m.recipients for m in mail_server.settle()] == [["ada@example.com"]]
+    assert [m.recipients for m in mail_server.settle(app)] == [["ada@example.com"]]
     assert confirm(app.test_client(), csrf_token, confirmation_link(mail_server)).status_code == 302
 
 
@@ -210,7 +210,7 @@ def test_registration_mails_are_limited_per_address(make_app, csrf_token, mail_s
         register(app.test_client(), csrf_token, confirmed=False).status_code for _ in range(3)
     ]
     assert statuses == [200, 200, 200]
-    assert len(mail_server.settle()) == 2
+    assert len(mail_server.settle(app)) == 2
 
 
 def test_purging_deletes_only_accounts_left_unconfirmed_too_long(app, csrf_token, mail_server):

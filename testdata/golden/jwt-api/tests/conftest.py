@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 
-from orders_api import create_app
+from orders_api import create_app, passwords
 from orders_api.after_response import (
     wait_until_done,
 )
@@ -92,3 +93,27 @@ def client(app):
 def csrf_token():
     """Extracts the CSRF token from a page's form."""
     return csrf_token_from
+
+
+# The production parameters (64 MiB, 3 passes) cost about 0.1 s of CPU a
+# hash, and nearly every test registers or logs in. Tests hash with argon2id's
+# cheapest parameters instead, except those marked real_password_hashing:
+# test_passwords.py proves the production parameters, test_hashing_bound.py
+# their memory bound. Only the test suite ever sees this hasher.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "real_password_hashing: hash with the production argon2id parameters"
+    )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request, monkeypatch):
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(passwords, "hasher", CHEAP_HASHER)
+    # The decoy hash is made once per process: never reuse the other hasher's.
+    passwords._decoy_hash.cache_clear()
+    yield
+    passwords._decoy_hash.cache_clear()

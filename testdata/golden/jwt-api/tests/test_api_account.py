@@ -205,7 +205,7 @@ def test_a_new_address_needs_the_current_password(app, mail_server):
     assert refused.status_code == 403
     assert change_address(client, issued["access_token"], "not an address").status_code == 400
     assert change_address(client, issued["access_token"], "ADA@example.com").status_code == 400
-    mail_server.settle()
+    mail_server.settle(app)
     assert all("grace@example.com" not in m.recipients for m in mail_server.received())
 
 

@@ -49,7 +49,7 @@ def test_registration_answers_the_same_for_a_new_and_a_taken_address(app, mail_s
     # Each owner hears of it; the one who asked learns nothing.
     grace = mail_server.wait_for("grace@example.com")[0]
     assert grace.message["Subject"] == "Confirm your email address"
-    notices = [m for m in mail_server.settle() if m.recipients == ["ada@example.com"]]
+    notices = [m for m in mail_server.settle(app) if m.recipients == ["ada@example.com"]]
     assert [m.message["Subject"] for m in notices] == [
         "Confirm your email address",
         "Someone tried to register with your address",
@@ -120,7 +120,7 @@ def test_a_reset_link_cannot_confirm_and_a_confirmation_link_cannot_reset(app, m
 def test_the_resend_request_answers_the_same_and_mails_only_unconfirmed_accounts(app, mail_server):
     register(app.test_client(), email="done@example.com")
     register(app.test_client(), email="waiting@example.com", confirmed=False)
-    mail_server.settle()
+    mail_server.settle(app)
     mail_server.reset()
     answers = [
         app.test_client().post("/api/v1/auth/confirm/again", json={"email": email})
@@ -128,7 +128,7 @@ def test_the_resend_request_answers_the_same_and_mails_only_unconfirmed_accounts
     ]
     assert {answer.status_code for answer in answers} == {202}
     assert len({answer.get_data() for answer in answers}) == 1
-    assert [m.recipients for m in mail_server.settle()] == [["waiting@example.com"]]
+    assert [m.recipients for m in mail_server.settle(app)] == [["waiting@example.com"]]
 
 
 def test_a_reset_link_sets_a_new_password_and_ends_every_token(app, mail_server):
@@ -152,13 +152,13 @@ def test_a_reset_link_sets_a_new_password_and_ends_every_token(app, mail_server)
 
 def test_the_reset_request_answers_the_same_for_known_and_unknown_addresses(app, mail_server):
     register(app.test_client())
-    mail_server.settle()
+    mail_server.settle(app)
     mail_server.reset()
     known = request_reset(app.test_client())
     unknown = request_reset(app.test_client(), email="nobody@example.com")
     assert known.status_code == unknown.status_code == 202
     assert known.get_data() == unknown.get_data()
-    assert [m.recipients for m in mail_server.settle()] == [["ada@example.com"]]
+    assert [m.recipients for m in mail_server.settle(app)] == [["ada@example.com"]]
 
 
 def test_the_reset_mail_opens_the_client_app_with_one_link(app, mail_server):
@@ -267,7 +267,7 @@ def test_mails_are_limited_per_address_without_telling(make_app, mail_server):
     statuses = [request_reset(app.test_client()).status_code for _ in range(3)]
     assert statuses == [202, 202, 202]
     # The confirmation and one reset: the limit counts every mail to the address.
-    assert len(mail_server.settle()) == 2
+    assert len(mail_server.settle(app)) == 2
 
 
 @pytest.mark.parametrize(

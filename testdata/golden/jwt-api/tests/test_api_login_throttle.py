@@ -146,7 +146,7 @@ def test_the_lock_mails_the_owner_a_link_that_lets_a_device_in(app, mail_server)
     device = recognised.get_json()["device_token"]
     assert log_in(app.test_client(), device_token=device).status_code == 200
     # One lock, one mail (and the two attempts past it mailed nothing more).
-    mails = mail_server.settle(0.5)
+    mails = mail_server.settle(app)
     assert sum("/recognise-device?" in m.text() for m in mails if ADA in m.recipients) == 1
     # The password is still needed.
     guessed = log_in(app.test_client(), password="still a guess", device_token=device)

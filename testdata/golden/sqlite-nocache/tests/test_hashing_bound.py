@@ -23,6 +23,9 @@ from ledger_api.passwords import (
 from .accounts import EMAIL, PASSWORD, log_in, register
 from .live_gunicorn import BEHIND_A_PROXY, ROOT, gunicorn, production_environ
 
+# The bound is about the real 64 MiB hashes, not the suite's cheap ones.
+pytestmark = pytest.mark.real_password_hashing
+
 THREADS = 8
 # The memory limit of the deployment this project ships (the same number in
 # the Kubernetes Deployment, compose.yaml and the systemd unit); used when

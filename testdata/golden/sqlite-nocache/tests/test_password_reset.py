@@ -59,7 +59,7 @@ def test_the_reset_form_answers_the_same_for_known_and_unknown_addresses(
     unknown = request_reset(app.test_client(), csrf_token, email=UNKNOWN)
     assert known.status_code == unknown.status_code == 200
     assert known.get_data() == unknown.get_data()
-    resets = [m for m in mail_server.settle() if m.message["Subject"] == "Reset your password"]
+    resets = [m for m in mail_server.settle(app) if m.message["Subject"] == "Reset your password"]
     assert [m.recipients for m in resets] == [["ada@example.com"]]
 
 
@@ -182,7 +182,7 @@ def test_reset_mails_are_limited_per_account_without_telling(make_app, csrf_toke
     answers = [request_reset(app.test_client(), csrf_token) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].get_data() == answers[2].get_data()
-    subjects = [m.message["Subject"] for m in mail_server.settle()]
+    subjects = [m.message["Subject"] for m in mail_server.settle(app)]
     assert subjects.count("Reset your password") == 2
 
 
