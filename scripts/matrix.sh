@@ -328,7 +328,7 @@ side_checks() {
       OIDC_ISSUER=https://id.example.com OIDC_CLIENT_ID=matrix OIDC_CLIENT_SECRET=matrix
       MAIL_SERVER=127.0.0.1 MAIL_TLS=none MAIL_FROM=matrix@localhost)
     local servers server setting
-    servers=$(project_servers "$dir" "${name}_migrate" 1) || { echo "servers for the migration"; return 1; }
+    servers=$(project_servers "$dir" "${name}_migrate" "$((2 * ${SLOT:-0} + 1))") || { echo "servers for the migration"; return 1; }
     while read -r server setting; do [ -z "$setting" ] || production+=("$setting"); done <<<"$servers"
     if [ -z "$choice_database_server" ]; then
       mkdir -p "$dir/instance"
@@ -351,7 +351,7 @@ tests_in() {
   # Which servers, and the settings that name them, come from the manifest's
   # choice attributes (project_servers), not from this script.
   local servers=() envs=() wanted server setting
-  wanted=$(project_servers "$dir" "$name") || { echo "servers"; return 1; }
+  wanted=$(project_servers "$dir" "$name" "$((2 * ${SLOT:-0}))") || { echo "servers"; return 1; }
   while read -r server setting; do
     [ -n "$setting" ] || continue
     envs+=("$setting"); servers+=("$server")
@@ -406,6 +406,16 @@ prove() { # prove NAME FLAGS: one combination against real servers
   echo "without servers: $alone | ${with:-n/a (no server in this stack)} | migration: $migrated"
 }
 
+prove_reported() { # prove_reported NAME FLAGS: prove, then its report line (and the log's tail on failure)
+  local name=$1 started=$SECONDS outcome
+  if outcome=$(prove "$name" "$2"); then
+    printf 'servers  %-34s ok   %s (%d s)\n' "$name" "$outcome" "$((SECONDS - started))"
+  else
+    printf 'servers  %-34s FAILED (%s)\n' "$name" "$outcome"
+    tail -n 60 "$work/servers/$name.log" | sed 's/^/    /'
+  fi
+}
+
 run_servers() {
   phase_start=$SECONDS
   local -a picked
@@ -414,7 +424,10 @@ run_servers() {
     subset="every allowed combination:"
     awk -F'\t' '$3 == "" {print $1 "\t" $2}' "$work/all.tsv" >"$work/pairwise.tsv"
   fi
-  mapfile -t picked <"$work/pairwise.tsv"
+  # Longest first, so that no long suite starts last on one slot while the
+  # other idles: projects with accounts run the largest suites.
+  mapfile -t picked < <(awk -F'\t' '{ w = ($1 ~ /-(session|jwt)-/) ? 0 : ($1 ~ /-oidc-/) ? 1 : 2; print w "\t" NR "\t" $0 }' \
+    "$work/pairwise.tsv" | sort -t $'\t' -k1,1n -k2,2n | cut -f 3-)
   if [ -n "${ONLY:-}" ]; then
     local -a only; IFS=, read -r -a only <<<"$ONLY"
     local entry keep=()
@@ -427,18 +440,32 @@ run_servers() {
   printf '   %s\n' "${picked[@]%%$'\t'*}"
   start_services "$work/services"
   mkdir -p "$work/servers"
-  local entry name flags outcome ok=0 bad=0
+  # SERVER_WORKERS combinations at once (default 2), each in a slot of its
+  # own: its databases are named after it, and its Redis databases are the
+  # slot's (suite 2*SLOT, migration 2*SLOT+1), so no flush reaches another.
+  local workers=${SERVER_WORKERS:-2} entry name flags ok=0 bad=0 slot
+  local -a free=() reports=()
+  for ((slot = workers - 1; slot >= 0; slot--)); do free+=("$slot"); done
+  local -A slot_of=()
+  local pid
+  # Installed once, before the slots could both try.
+  uv_bin >/dev/null || { record "servers: uv could not be installed"; failed=$((failed + 1)); return; }
   for entry in "${picked[@]}"; do
-    name=${entry%%$'\t'*} flags=${entry#*$'\t'}
-    local started=$SECONDS
-    if outcome=$(prove "$name" "$flags"); then
-      ok=$((ok + 1))
-      printf 'servers  %-34s ok   %s (%d s)\n' "$name" "$outcome" "$((SECONDS - started))"
-    else
-      bad=$((bad + 1))
-      printf 'servers  %-34s FAILED (%s)\n' "$name" "$outcome"
-      tail -n 60 "$work/servers/$name.log" | sed 's/^/    /'
+    if [ ${#free[@]} -eq 0 ]; then
+      wait -n -p pid "${!slot_of[@]}" || true
+      free+=("${slot_of[$pid]}"); unset "slot_of[$pid]"
     fi
+    slot=${free[-1]}; unset 'free[-1]'
+    name=${entry%%$'\t'*} flags=${entry#*$'\t'}
+    SLOT=$slot prove_reported "$name" "$flags" >"$work/servers/$name.report" 2>&1 &
+    slot_of[$!]=$slot
+    reports+=("$name")
+  done
+  # Only the combinations: the servers started above are children too.
+  for pid in "${!slot_of[@]}"; do wait "$pid" || true; done
+  for name in "${reports[@]}"; do
+    cat "$work/servers/$name.report"
+    if grep -q "^servers  $name  *ok " "$work/servers/$name.report"; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
   done
   failed=$((failed + bad))
   record "servers: $ok of ${#picked[@]} combinations passed against real servers, $bad failed ($((SECONDS - phase_start)) s)"

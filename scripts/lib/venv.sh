@@ -41,6 +41,12 @@ fill_venv() { # fill_venv LOCK VENV
 
 # install_project VENV DIR: the project, editable, without touching its pins;
 # pip check then proves the environment is consistent.
+# Side by side (matrix.sh's server slots), installs into one VENV take turns.
 install_project() {
-  "$1/bin/pip" install --quiet --no-deps --no-build-isolation -e "$2" && "$1/bin/pip" check >&2
+  local fd status=0
+  exec {fd}>"$1.lock" || return 1
+  flock "$fd" || { exec {fd}>&-; return 1; }
+  "$1/bin/pip" install --quiet --no-deps --no-build-isolation -e "$2" && "$1/bin/pip" check >&2 || status=$?
+  exec {fd}>&-
+  return "$status"
 }
