@@ -29,6 +29,14 @@ def test_not_found_is_generic(client):
     assert "There is nothing here." in response.get_data(as_text=True)
 
 
+def test_a_wrong_method_gets_405_naming_the_allowed_ones(client):
+    # RFC 9110 section 15.5.6: a 405 must list what the URL allows.
+    response = client.delete("/")
+    assert response.status_code == 405
+    assert "That method is not allowed here." in response.get_data(as_text=True)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
 def test_debug_is_off(make_app):
     assert make_app().debug is False
 

@@ -22,6 +22,11 @@ MESSAGES = {
 }
 
 
+# Headers an error carries that a client acts on, kept on the generic page:
+# when to come back (429, 503), which methods the URL allows (405, RFC 9110
+# section 15.5.6), how to authenticate (401).
+KEPT_HEADERS = frozenset({"Retry-After", "Allow", "WWW-Authenticate"})
+
 # Where the app keeps the functions told of each refusal that is logged
 # (on_refusal): each gets the event name, within the refused request.
 _LISTENERS = "refusal_listeners"
@@ -89,10 +94,10 @@ def handle_http_error(
     if event is not None:
         _tell_listeners(event)
     page = _page(error.code or 500)
-    # Keep the one header that tells a client when to come back (503, 429).
-    retry_after = dict(error.get_headers()).get("Retry-After")
-    if retry_after:
-        return (*page, {"Retry-After": retry_after})
+    # The page replaces the error's own body, not the headers a client acts on.
+    kept = {name: value for name, value in error.get_headers() if name in KEPT_HEADERS}
+    if kept:
+        return (*page, kept)
     return page
 
 
