@@ -199,6 +199,10 @@ follow_readme() { # follow_readme AUTH
       done
       admin_env=(ADMIN_EMAIL=admin@example.com MEMBER_EMAIL=bob@example.com "ADMIN_PASSWORD=$secret")
     fi
+    # With roles from the provider, the README names the development provider's admin group.
+    local group
+    group=$(grep -o 'page type `[a-z0-9-]*` under Groups' "$dir/README.md" | head -n 1 | cut -d'`' -f2 || true)
+    [ -z "$group" ] || admin_env+=("PROVIDER_ADMIN_GROUP=$group")
     # The address change and deletion too: nothing here has spent the log-in limit before.
     env "${admin_env[@]}" MAIL_CATCHER_DIR="$mail_dir" ACCOUNT_CHANGES=1 node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
   fi

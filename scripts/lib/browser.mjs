@@ -143,6 +143,7 @@ try {
       step("the account page lists this log-in among its security events");
     }
   } else if (login === "provider") {
+    firstLogInAt ??= Date.now();
     await page.goto(base + "/auth/login");
     // The tests' stub provider signs in at once; the development provider
     // (make idp) first shows its sign-in page.
@@ -173,6 +174,7 @@ try {
     if (login === "form" && process.env.MAIL_CATCHER_DIR) await passwordReset();
     if (login === "form" && process.env.ADMIN_EMAIL) await adminDisables();
     if (login === "provider" && process.env.ACCOUNT_CHANGES === "1") await deleteAtProvider();
+    if (login === "provider" && process.env.PROVIDER_ADMIN_GROUP) await providerAdminDisables();
   } else {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot of the public page: ${screenshot}`);
@@ -206,6 +208,57 @@ try {
     const gone = await page.request.get(base + "/account", { maxRedirects: 0 });
     if (gone.status() !== 302) throw new Error(`after deleting the account /account gave ${gone.status()}, want a redirect to log in`);
     step("deleted the account after a new log-in at the provider; its session ended with it");
+  }
+
+  // Sign in at the development provider's page (make idp) as `email`, in
+  // `groups`, with or without a second factor; wait to be on /account.
+  async function signInAtProvider(on, email, groups, secondFactor) {
+    await on.goto(base + "/auth/login");
+    await on.waitForURL((url) => url.pathname === "/authorize");
+    await on.fill('input[name="email"]', email);
+    await on.fill('input[name="name"]', email.split("@")[0]);
+    await on.fill('input[name="groups"]', groups);
+    if (secondFactor) await on.check('input[name="second_factor"]');
+    await on.click('button[type="submit"]');
+    await on.waitForURL((url) => url.pathname === "/account");
+  }
+
+  // Roles from the provider: an admin (in the README's group) is kept out of
+  // the admin pages until a log-in shows a second factor, then disables a
+  // member whose open session ends.
+  async function providerAdminDisables() {
+    const group = process.env.PROVIDER_ADMIN_GROUP;
+    // Every browser here shares one client address, and so LOGIN_RATE_LIMIT (10 a minute).
+    const wait = Math.max(0, 63_000 - (Date.now() - firstLogInAt));
+    step(`waiting ${Math.round(wait / 1000)} s for a new minute of this client address's log-ins (LOGIN_RATE_LIMIT)`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    const memberBrowser = await openBrowser();
+    await signInAtProvider(memberBrowser.page, "bob@example.com", "", false);
+    const adminBrowser = await openBrowser();
+    const on = adminBrowser.page;
+    await signInAtProvider(on, "ada@example.com", group, false);
+    expectedStatus = 403;
+    await Promise.all([on.waitForNavigation(), on.click('a:text-is("Accounts")')]);
+    expectedStatus = null;
+    if (!(await on.content()).includes("A second factor is needed")) throw new Error(`an admin without a second factor reached ${on.url()}`);
+    step(`signed in at the provider in the group ${group}: the admin pages stay shut without a second factor`);
+    await Promise.all([
+      on.waitForURL((url) => url.origin === new URL(base).origin && url.pathname === "/"),
+      on.click('form[action$="/auth/logout"] button'),
+    ]);
+    await signInAtProvider(on, "ada@example.com", group, true);
+    await Promise.all([on.waitForNavigation(), on.click('a:text-is("Accounts")')]);
+    if (new URL(on.url()).pathname !== "/admin/users") throw new Error(`an admin with a second factor reached ${on.url()}`);
+    await on.goto(`${base}/admin/users?q=bob`);
+    await Promise.all([on.waitForNavigation(), on.click("text=bob@example.com")]);
+    await Promise.all([on.waitForNavigation(), on.click("text=Disable the account")]);
+    if ((await on.locator("td.state").innerText()).trim() !== "disabled") throw new Error("the account page of the member does not say disabled");
+    await on.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
+    const ended = await memberBrowser.page.request.get(base + "/account", { maxRedirects: 0 });
+    if (ended.status() !== 302) throw new Error(`the disabled member's session still opens /account: ${ended.status()}`);
+    step("logged in again with a second factor: the admin found the member and disabled the account; its open session ended");
+    await memberBrowser.context.close();
+    await adminBrowser.context.close();
   }
 
   // The newest link to `path` mailed to `recipient`, from the catcher's NNNN.txt files.

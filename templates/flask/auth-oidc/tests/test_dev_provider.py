@@ -42,6 +42,27 @@ def test_signing_in_through_the_sign_in_page(make_app, dev_provider, environ):
     assert again.status_code == 400
 
 
+def test_the_development_provider_can_sign_in_an_admin(make_app, dev_provider, environ):
+    # As the README says: .env maps the group "admins" to the role admin.
+    app = make_app(
+        {**environ, **dev_provider.settings(), "OIDC_ROLES": "admins=admin"}, migrated=True
+    )
+
+    def signed_in(**fields):
+        client = app.test_client()
+        page = requests.get(start(client), timeout=5)
+        answer = {"ticket": _ticket(page.text), "email": "ada@example.com", **fields}
+        approve = dev_provider.issuer + "/authorize/approve"
+        approved = requests.post(approve, data=answer, allow_redirects=False, timeout=5)
+        assert finish(client, approved.headers["Location"]).headers["Location"] == "/account"
+        return client
+
+    assert signed_in().get("/admin/users").status_code == 403
+    assert signed_in(groups="admins").get("/admin/users").status_code == 403
+    admin = signed_in(groups="staff admins", second_factor="yes")
+    assert admin.get("/admin/users").status_code == 200
+
+
 def test_the_sign_in_page_sends_browsers_back_to_this_machine_only(dev_provider):
     query = {
         "client_id": "dev-client",

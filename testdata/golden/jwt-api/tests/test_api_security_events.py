@@ -88,6 +88,8 @@ def test_resets_address_changes_and_log_out_everywhere_are_recorded(app, mail_se
     confirmation = mailed_token(mail_server, "confirm-address")
     assert post("/api/v1/auth/confirm", {"token": confirmation, "password": PASSWORD}) == 200
     post("/api/v1/auth/reset", {"email": "ada@example.com"})
+    # Stored after the response: waited for, so that the order below is sure.
+    wait_until_done(app)
     reset = mailed_token(mail_server, "reset-password")
     assert post("/api/v1/auth/reset/new", {"token": reset, "password": NEW_PASSWORD}) == 200
     access = log_in(client, password=NEW_PASSWORD).get_json()["access_token"]

@@ -43,6 +43,10 @@ development only.</p>
 <input type="hidden" name="ticket" value="{ticket}">
 <p><label>Email <input name="email" type="email" value="dev@example.com" required></label></p>
 <p><label>Name <input name="name" value="Dev User"></label></p>
+<p><label>Groups <input name="groups" value="" placeholder="admins"></label>
+(space-separated; OIDC_ROLES in .env maps them to roles)</p>
+<p><label><input name="second_factor" type="checkbox" value="yes"> Signed in with a second
+factor (the ID token's amr says mfa)</label></p>
 <p><button type="submit">Sign in</button></p>
 </form>
 </body>
@@ -85,6 +89,8 @@ class DevelopmentProvider(StubProvider):
                 "email": email,
                 "email_verified": True,
                 "name": request.form.get("name", "").strip() or email,
+                "groups": request.form.get("groups", "").split(),
+                "amr": ["pwd", "mfa"] if request.form.get("second_factor") == "yes" else ["pwd"],
             }
             return self.issue_code(args, user)
 

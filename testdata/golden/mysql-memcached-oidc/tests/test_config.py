@@ -200,6 +200,14 @@ def test_production_needs_an_https_issuer():
         ("OIDC_SCOPES", "email profile", "OIDC_SCOPES must include openid"),
         ("OIDC_ID_TOKEN_ALG", "HS256", "OIDC_ID_TOKEN_ALG must be one of"),
         ("OIDC_ID_TOKEN_ALG", "none", "OIDC_ID_TOKEN_ALG must be one of"),
+        ("OIDC_ROLES_CLAIM", "", "OIDC_ROLES_CLAIM must be the name of an ID token claim"),
+        ("OIDC_ROLES_CLAIM", "my groups", "OIDC_ROLES_CLAIM must be the name of an ID token"),
+        ("OIDC_ROLES_CLAIM", "email", "'email' is set by the person or by the protocol"),
+        ("OIDC_ROLES_CLAIM", "preferred_username", "set by the person or by the protocol"),
+        ("OIDC_ROLES", "admins", "each entry must be GROUP=ROLE; got 'admins'"),
+        ("OIDC_ROLES", "admins=root", "'root' is not a role; roles are admin, user"),
+        ("OIDC_ROLES", "a=admin, a=user", "'a' is mapped to two roles"),
+        ("OIDC_MFA_AMR", " , ", "OIDC_MFA_AMR must name at least one amr value"),
     ],
 )
 def test_every_oidc_setting_is_checked_at_start_up(name, value, message):

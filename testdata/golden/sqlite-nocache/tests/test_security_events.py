@@ -52,6 +52,8 @@ def test_changes_are_recorded_and_shown_to_the_owner(app, csrf_token, mail_serve
     register(app.test_client(), csrf_token)
     client = app.test_client()
     assert log_in(client, csrf_token, password="not the password at all").status_code == 401
+    # Stored after the response: waited for, so that the order below is sure.
+    assert kinds(app) == ["login_failed"]
     assert log_in(client, csrf_token).status_code == 302
     assert change_password(client, csrf_token, current="still not the password").status_code == 401
     assert change_password(client, csrf_token).status_code == 302
@@ -76,6 +78,8 @@ def test_changes_are_recorded_and_shown_to_the_owner(app, csrf_token, mail_serve
 def test_reset_and_log_out_everywhere_are_recorded(app, csrf_token, mail_server):
     register(app.test_client(), csrf_token)
     assert request_reset(app.test_client(), csrf_token).status_code == 200
+    # Stored after the response: waited for, so that the order below is sure.
+    assert kinds(app) == ["password_reset_requested"]
     assert (
         choose_password(app.test_client(), csrf_token, reset_link(mail_server)).status_code == 302
     )

@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .roles import STAFF
 
 
 def new_auth_key() -> str:
@@ -38,9 +39,29 @@ class User(UserMixin, db.Model):
     auth_key: Mapped[str] = mapped_column(String(64), default=new_auth_key)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A key of roles.ROLES, set at each log-in from the provider's claims
+    # (oidc_roles.py): what the account may do beyond its own pages.
+    role: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
+    # Set by an admin (admin.py): the account cannot log in, and its sessions end.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def get_id(self) -> str:
         return f"{self.id}:{self.auth_key}"
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the role opens the admin pages (roles.STAFF)."""
+        return self.role in STAFF
+
+    def end_all_sessions(self) -> None:
+        """Every session of this account stops working (each carries the old key)."""
+        self.auth_key = new_auth_key()
+
+    def disable(self) -> None:
+        """The account can no longer log in, and its open sessions end now
+        (load_user refuses a disabled account too)."""
+        self.disabled_at = datetime.now(UTC)
+        self.end_all_sessions()
 
 
 class SecurityEvent(db.Model):

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     account_actions,
+    admin,
     auth,
     config,
     errors,
@@ -56,6 +57,7 @@ def create_app(
     sessions.init_app(app, expired_endpoint="main.index")
     app.register_blueprint(auth.bp)
     app.register_blueprint(account_actions.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(security_events.bp)
     security_events.init_app(app)
     extensions.skip_idle_rate_limit_check(app)

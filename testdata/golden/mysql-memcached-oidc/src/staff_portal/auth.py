@@ -44,6 +44,8 @@ from .oidc import (
     provider_logout_url,
     to_provider,
 )
+from .oidc_roles import LOGIN_MFA_KEY, multi_factor, parse_role_map, role_from
+from .roles import USER
 from .security_events import record
 from .sessions import end_session, renew_session, safe_next
 
@@ -51,6 +53,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 # Where to go after log-in, kept in the session across the provider round trip.
 NEXT_KEY = "auth_next"
+ACCOUNT_DISABLED = "This account is disabled. Ask the site's operators why."
 
 
 class LoginRefusedError(Exception):
@@ -67,6 +70,8 @@ def load_user(session_user_id: str) -> User | None:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not hmac.compare_digest(user.auth_key, auth_key):
+        return None
+    if user.disabled_at is not None:
         return None
     return user
 
@@ -107,6 +112,9 @@ def _local_user(claims: dict) -> User:
     issuer, subject = claims["iss"], str(claims["sub"])
     query = select(User).where(User.issuer == issuer, User.subject == subject)
     user = db.session.scalar(query)
+    if user is not None and user.disabled_at is not None:
+        # Refused by the caller: nothing changes, and no log-in is recorded.
+        return user
     if user is None:
         user = User(issuer=issuer, subject=subject)
         db.session.add(user)
@@ -115,10 +123,26 @@ def _local_user(claims: dict) -> User:
     user.email = email[:254] if isinstance(email, str) and email else None
     name = claims.get("name")
     user.name = name[:200] if isinstance(name, str) and name else None
+    # The provider decides the role afresh at every log-in.
+    config = current_app.config
+    role = role_from(claims, config["OIDC_ROLES_CLAIM"], parse_role_map(config["OIDC_ROLES"]))
+    # A new account starts as a user: being made more at once is a change too.
+    previous = user.role if user.id is not None else USER
+    role_changed = role != previous
+    if role_changed:
+        current_app.logger.info(
+            "role changed by the provider's claims",
+            extra={"event": "role_changed", "user_id": user.id, "old": previous, "new": role},
+        )
+        # Sessions opened with the old role end; this log-in opens one with the new.
+        user.end_all_sessions()
+    user.role = role
     user.last_login_at = datetime.now(UTC)
     try:
         db.session.flush()
         # The log-in is recorded in the transaction that records the account.
+        if role_changed:
+            record(user.id, "role_changed")
         record(user.id, "login")
         db.session.commit()
     except IntegrityError:
@@ -162,9 +186,18 @@ def callback():
     if pending_deletion is not None:
         return finish_deletion(pending_deletion, claims)
     user = _local_user(claims)
+    if user.disabled_at is not None:
+        session.pop(NEXT_KEY, None)
+        current_app.logger.warning(
+            "log-in refused: account disabled",
+            extra={"event": "login_disabled", "user_id": user.id},
+        )
+        flash(ACCOUNT_DISABLED, "error")
+        return render_template("auth/failed.html"), 403
     next_url = session.get(NEXT_KEY)
     renew_session()
     session[LOGOUT_HINT_KEY] = id_token
+    session[LOGIN_MFA_KEY] = multi_factor(claims, current_app.config["OIDC_MFA_AMR"])
     auth_time = claims.get("auth_time")
     if isinstance(auth_time, int) and not isinstance(auth_time, bool):
         session[LOGIN_AUTH_TIME_KEY] = auth_time

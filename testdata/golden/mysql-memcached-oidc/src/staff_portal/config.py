@@ -189,6 +189,18 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "OIDC_SCOPES": environ.get("OIDC_SCOPES", "openid email profile"),
             # The only algorithm accepted for ID token signatures.
             "OIDC_ID_TOKEN_ALG": environ.get("OIDC_ID_TOKEN_ALG", "RS256"),
+            # Roles from the provider (oidc_roles.py): the ID token claim that
+            # lists the person's groups, and GROUP=ROLE pairs. None by default:
+            # nobody is an admin until a group is named here.
+            "OIDC_ROLES_CLAIM": environ.get("OIDC_ROLES_CLAIM", "groups").strip(),
+            "OIDC_ROLES": environ.get("OIDC_ROLES", ""),
+            # amr values (RFC 8176) that show a second factor; the admin
+            # pages open only after such a log-in.
+            "OIDC_MFA_AMR": [
+                value.strip()
+                for value in environ.get("OIDC_MFA_AMR", "mfa").split(",")
+                if value.strip()
+            ],
             "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         }
     )
@@ -347,6 +359,45 @@ def _database_tls_problem(query: str) -> str | None:
     return None
 
 
+# Claims a person sets for themselves (OpenID Connect Core 5.1) or the
+# protocol fills in: mapping one to a role would let anyone choose theirs.
+NOT_ROLE_CLAIMS = frozenset(
+    {
+        "name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "email",
+        "email_verified",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "phone_number",
+        "phone_number_verified",
+        "address",
+        "updated_at",
+        "iss",
+        "aud",
+        "azp",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "at_hash",
+        "c_hash",
+        "sid",
+    }
+)
+
+
 def _validate_oidc(settings: Mapping[str, Any]) -> None:
     """Check every OpenID Connect setting at start-up, so a mistake is a
     message naming the variable, not a failed log-in later."""
@@ -378,4 +429,29 @@ def _validate_oidc(settings: Mapping[str, Any]) -> None:
             "OIDC_ID_TOKEN_ALG must be one of "
             + ", ".join(ID_TOKEN_ALGORITHMS)
             + f" (asymmetric signatures only); got {settings['OIDC_ID_TOKEN_ALG']!r}"
+        )
+    claim = settings["OIDC_ROLES_CLAIM"]
+    if not claim or len(claim) > 100 or any(c.isspace() for c in claim):
+        raise ConfigError(
+            f"OIDC_ROLES_CLAIM must be the name of an ID token claim, such as groups; got {claim!r}"
+        )
+    if claim in NOT_ROLE_CLAIMS:
+        raise ConfigError(
+            f"OIDC_ROLES_CLAIM must be a claim the provider's administrators set, such as groups "
+            f"or roles; {claim!r} is set by the person or by the protocol"
+        )
+    # Imported here: roles.py needs the extensions, which need these settings' module.
+    from .oidc_roles import parse_role_map
+
+    try:
+        parse_role_map(settings["OIDC_ROLES"])
+    except ValueError as error:
+        raise ConfigError(
+            f"OIDC_ROLES must be comma-separated GROUP=ROLE pairs (such as app-admins=admin): "
+            f"{error}"
+        ) from None
+    if not settings["OIDC_MFA_AMR"]:
+        raise ConfigError(
+            "OIDC_MFA_AMR must name at least one amr value that shows a second factor "
+            "(RFC 8176; most providers send mfa)"
         )

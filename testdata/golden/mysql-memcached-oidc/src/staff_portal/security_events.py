@@ -45,6 +45,10 @@ KINDS = frozenset(
     {
         "login",
         "sessions_ended",
+        "role_changed",
+        "account_disabled",
+        "account_enabled",
+        "sessions_ended_by_admin",
         "account_deletion_failed",
         "csrf_failed",
         "rate_limited",

@@ -3,10 +3,10 @@ sessions.
 
 Deny by default: `_gate` runs before every view of this blueprint and lets
 a request through only if the view names its permission (roles.requires)
-and the signed-in user's role holds it, and only once that user has turned
-on two-factor log-in. A view added here without @requires answers 403 to
-everyone. Every action is a JSON log line naming the admin and the account,
-and a security event on the account.
+and the signed-in user's role holds it, and only after a log-in with a
+second factor at the provider (oidc_roles.py). A view added here without
+@requires answers 403 to everyone. Every action is a JSON log line naming
+the admin and the account, and a security event on the account.
 """
 
 from __future__ import annotations
@@ -23,14 +23,17 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from .extensions import db, login_manager
 from .models import User
+from .oidc_roles import multi_factor_login
 from .roles import DISABLE_USERS, END_USER_SESSIONS, LIST_USERS, allowed, requires
 from .security_events import record
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# The account page tells an admin whether these pages would open.
+bp.add_app_template_global(multi_factor_login)
 
 PER_PAGE = 20
 MAX_QUERY_LENGTH = 254
@@ -54,9 +57,12 @@ def _gate():
             extra={"event": "admin_refused", "user_id": current_user.id, "path": request.path},
         )
         abort(403)
-    if not current_user.two_factor_enabled:
-        flash("The admin pages open once your account has two-factor log-in.", "info")
-        return redirect(url_for("two_factor_views.settings"))
+    if not multi_factor_login():
+        current_app.logger.warning(
+            "admin page refused: log-in without a second factor",
+            extra={"event": "admin_refused_single_factor", "user_id": current_user.id},
+        )
+        return render_template("admin/second_factor.html"), 403
     return None
 
 
@@ -67,7 +73,16 @@ def users():
     page = request.args.get("page", 1, type=int) or 1
     statement = select(User).order_by(User.id)
     if query:
-        statement = statement.where(User.email.contains(query.lower(), autoescape=True))
+        # Addresses and names as the provider sends them, in any letter case;
+        # an account without a verified address is found by name or subject.
+        needle = query.lower()
+        statement = statement.where(
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                func.lower(User.name).contains(needle, autoescape=True),
+                User.subject == query,
+            )
+        )
     page = min(max(page, 1), MAX_PAGE)
     found = db.paginate(statement, page=page, per_page=PER_PAGE, error_out=False)
     return render_template("admin/users.html", found=found, query=query)
