@@ -23,7 +23,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
 
-from orders_api.after_response import wait_until_done
+from orders_api.after_response import (
+    wait_until_done,
+)
 
 USERNAME = "app"
 PASSWORD = "mail password for the tests"

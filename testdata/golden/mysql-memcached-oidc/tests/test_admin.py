@@ -12,8 +12,13 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from staff_portal.extensions import db
-from staff_portal.models import SecurityEvent, User
-from staff_portal.oidc_roles import role_from
+from staff_portal.models import (
+    SecurityEvent,
+    User,
+)
+from staff_portal.oidc_roles import (
+    role_from,
+)
 
 from .signin import sign_in
 
