@@ -450,6 +450,19 @@ run_servers() {
   local pid
   # Installed once, before the slots could both try.
   uv_bin >/dev/null || { record "servers: uv could not be installed"; failed=$((failed + 1)); return; }
+  # memcached has no databases to split: each slot past the first gets a
+  # server of its own, so a suite that counts the server's writes
+  # (test_cache_sessions) counts only its own.
+  local -a slot_memcached=("$MEMCACHED_SERVERS") memcached_pids=()
+  local port
+  for ((slot = 1; slot < workers; slot++)); do
+    port=$((MEMCACHED_PORT + 100 + slot))
+    memcached --listen=127.0.0.1 --port="$port" --udp-port=0 --memory-limit=64 \
+      --user="$(id -un)" >>"$work/services/memcached-$slot.log" 2>&1 &
+    memcached_pids+=($!)
+    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    slot_memcached+=("127.0.0.1:$port")
+  done
   for entry in "${picked[@]}"; do
     if [ ${#free[@]} -eq 0 ]; then
       wait -n -p pid "${!slot_of[@]}" || true
@@ -457,12 +470,14 @@ run_servers() {
     fi
     slot=${free[-1]}; unset 'free[-1]'
     name=${entry%%$'\t'*} flags=${entry#*$'\t'}
-    SLOT=$slot prove_reported "$name" "$flags" >"$work/servers/$name.report" 2>&1 &
+    SLOT=$slot MEMCACHED_SERVERS=${slot_memcached[$slot]} prove_reported "$name" "$flags" \
+      >"$work/servers/$name.report" 2>&1 &
     slot_of[$!]=$slot
     reports+=("$name")
   done
   # Only the combinations: the servers started above are children too.
   for pid in "${!slot_of[@]}"; do wait "$pid" || true; done
+  for pid in "${memcached_pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   for name in "${reports[@]}"; do
     cat "$work/servers/$name.report"
     if grep -q "^servers  $name  *ok " "$work/servers/$name.report"; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
