@@ -169,6 +169,10 @@ class UnsolicitedEvent:
 
 
 def _add(user_id: int, kind: str, client: str | None) -> None:
+    # One writer of an account's events at a time: the account's row is locked
+    # first. Without it, a request and the after-response worker adding events
+    # of one account deadlock on MariaDB's gap locks (DELETE, then INSERT).
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
     if kind in REFUSALS:
         # Only the newest refusal of each kind: the account's history stays in view.
         db.session.execute(
