@@ -109,12 +109,13 @@ def straight_at_gunicorn(host: str, port: int, public_host: str) -> None:
     # Headers only: enough to stall gunicorn, whatever the app reads. Which
     # worker accepts a connection is up to the kernel, so one worker may take
     # fewer than its threads' worth and still answer: add slow clients, a batch
-    # at a time, until both are stalled (24 are usually enough; 96 at most).
+    # at a time, until both are stalled (24 are usually enough; one CI run
+    # needed more than 96, so up to 192).
     batches: list[Trickle] = []
     status: int | None = 200
     took = 0.0
     try:
-        for _ in range(4):
+        for _ in range(8):
             batches.append(Trickle(host, port, None, None))
             time.sleep(SETTLE)
             status, took = healthz(http.client.HTTPConnection(host, port, timeout=3), public_host)
