@@ -210,6 +210,18 @@ try {
     step("deleted the account after a new log-in at the provider; its session ended with it");
   }
 
+  // On the admin pages, find `member` by name, disable the account and check
+  // that the member's open session (in `memberPage`'s browser) ended.
+  async function disableMember(on, memberPage, member) {
+    await on.goto(`${base}/admin/users?q=${encodeURIComponent(member.split("@")[0])}`);
+    await Promise.all([on.waitForNavigation(), on.click(`text=${member}`)]);
+    await Promise.all([on.waitForNavigation(), on.click("text=Disable the account")]);
+    if ((await on.locator("td.state").innerText()).trim() !== "disabled") throw new Error("the account page of the member does not say disabled");
+    await on.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
+    const ended = await memberPage.request.get(base + "/account", { maxRedirects: 0 });
+    if (ended.status() !== 302) throw new Error(`the disabled member's session still opens /account: ${ended.status()}`);
+  }
+
   // Sign in at the development provider's page (make idp) as `email`, in
   // `groups`, with or without a second factor; wait to be on /account.
   async function signInAtProvider(on, email, groups, secondFactor) {
@@ -249,13 +261,7 @@ try {
     await signInAtProvider(on, "ada@example.com", group, true);
     await Promise.all([on.waitForNavigation(), on.click('a:text-is("Accounts")')]);
     if (new URL(on.url()).pathname !== "/admin/users") throw new Error(`an admin with a second factor reached ${on.url()}`);
-    await on.goto(`${base}/admin/users?q=bob`);
-    await Promise.all([on.waitForNavigation(), on.click("text=bob@example.com")]);
-    await Promise.all([on.waitForNavigation(), on.click("text=Disable the account")]);
-    if ((await on.locator("td.state").innerText()).trim() !== "disabled") throw new Error("the account page of the member does not say disabled");
-    await on.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
-    const ended = await memberBrowser.page.request.get(base + "/account", { maxRedirects: 0 });
-    if (ended.status() !== 302) throw new Error(`the disabled member's session still opens /account: ${ended.status()}`);
+    await disableMember(on, memberBrowser.page, "bob@example.com");
     step("logged in again with a second factor: the admin found the member and disabled the account; its open session ended");
     await memberBrowser.context.close();
     await adminBrowser.context.close();
@@ -468,13 +474,7 @@ try {
     if (new URL(on.url()).pathname !== "/account/two-factor") throw new Error(`an admin without two-factor log-in reached ${on.url()}`);
     step("the admin pages sent an admin without two-factor log-in to turn it on");
     await enrol(on, secret, null);
-    await on.goto(`${base}/admin/users?q=${encodeURIComponent(member.split("@")[0])}`);
-    await Promise.all([on.waitForNavigation(), on.click(`text=${member}`)]);
-    await Promise.all([on.waitForNavigation(), on.click("text=Disable the account")]);
-    if ((await on.locator("td.state").innerText()).trim() !== "disabled") throw new Error("the account page of the member does not say disabled");
-    await on.screenshot({ path: screenshot.replace(/\.png$/, "-admin.png"), fullPage: true });
-    const ended = await memberBrowser.page.request.get(base + "/account", { maxRedirects: 0 });
-    if (ended.status() !== 302) throw new Error(`the disabled member's session still opens /account: ${ended.status()}`);
+    await disableMember(on, memberBrowser.page, member);
     step("an admin with two-factor log-in found the member and disabled the account; its open session ended");
     await memberBrowser.context.close();
     await adminBrowser.context.close();
