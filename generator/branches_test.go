@@ -86,7 +86,7 @@ func TestANewChoiceIsNamedWhereverATemplateMustDecide(t *testing.T) {
 		{"cache", "memcached", "valkey", "{label: Valkey, protocol: redis, setting: REDIS_URL, server: valkey}", "cache with an existing protocol"},
 		{"cache", "memcached", "hazelcast", "{label: Hazelcast, protocol: hazelcast, setting: HAZELCAST_URL, server: hazelcast}", "cache with a new protocol"},
 		{"ci", "gitlab", "woodpecker", "{label: Woodpecker CI, host: Codeberg, registry: Codeberg Container Registry, pipeline: .woodpecker.yml, push_report: \"The push step's log\"}", ""},
-		{"auth", "jwt", "saml", "{client: browser, login: provider, mail: false}", ""},
+		{"auth", "jwt", "saml", "{client: browser, login: provider, mail: false, two_factor: false}", ""},
 		{"database", "sqlite", "cockroach", "{label: CockroachDB, setting: DATABASE_URL, server: cockroach, scheme: cockroachdb}", ""},
 		{"deploy", "vm", "nomad", "{label: Nomad, proxy: \"\", proxy_config: \"\"}", ""},
 	} {

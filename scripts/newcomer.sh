@@ -175,12 +175,13 @@ follow_readme() { # follow_readme AUTH
     if ! grep -q 'Your address is confirmed' "$work/$name-api.log" ||
       ! grep -Eq '^OpenAPI 3\.1\.0 [0-9]+ paths$' "$work/$name-api.log" ||
       ! grep -q 'Your password has been changed' "$work/$name-api.log" ||
+      [ "$(grep -c '^recovery codes: [0-9a-z-]*' "$work/$name-api.log")" != 1 ] ||
       [ "$(grep -o '"access_token"' "$work/$name-api.log" | wc -l)" != 1 ] ||
       [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"email":"ada@example.com"' | wc -l)" != 1 ] ||
       [ "$(tr -d ' \n' <"$work/$name-api.log" | grep -o '"title":"Firstnote"' | wc -l)" != 2 ]; then
-      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not read the OpenAPI document, confirm the address, read the account back and write and list a note"; return 1
+      cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not read the OpenAPI document, confirm the address, read the account back and write and list a note, turn on two-factor log-in and log in with a code"; return 1
     fi
-    echo "  ok   the README's API commands: read the OpenAPI document, registered, confirmed with the mailed link, got tokens, read /me, wrote and listed a note, refreshed, revoked, reset the password by mail and logged in with the new one"
+    echo "  ok   the README's API commands: read the OpenAPI document, registered, confirmed with the mailed link, got tokens, read /me, wrote and listed a note, refreshed, revoked, reset the password by mail, logged in with the new one, turned on two-factor log-in and logged in with a code"
   else
     # With the catcher running, the browser follows a mailed reset link too.
     local mail_dir=""

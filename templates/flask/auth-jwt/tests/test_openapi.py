@@ -6,8 +6,10 @@ it came from). Bodies that do not fit their schema are refused with a 400
 that names the field and never repeats the value."""
 
 import importlib
+import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
@@ -75,6 +77,35 @@ def _confirm(c: Caller):
     return c.post("/api/v1/auth/confirm", {"token": token, "password": PASSWORD}, auth=False)
 
 
+def _two_factor_on(c: Caller) -> dict:
+    """Turn two-factor log-in on for Ada: the answer, with her new tokens."""
+    setup = c.post("/api/v1/me/two-factor/setup").get_json()
+    c.secret = setup["secret"]
+    code = pyotp.TOTP(c.secret).now()
+    body = {"setup_token": setup["setup_token"], "code": code, "password": PASSWORD}
+    answer = c.post("/api/v1/me/two-factor", body)
+    c.auth = bearer(answer.get_json()["access_token"])
+    return answer
+
+
+def _log_in_with_code(c: Caller):
+    _two_factor_on(c)
+    pending = log_in(c.client).get_json()["two_factor_token"]
+    # The next step's code: the current one turned two-factor log-in on.
+    code = pyotp.TOTP(c.secret).at(time.time() + 30)
+    return c.post(
+        "/api/v1/auth/token/two-factor", {"two_factor_token": pending, "code": code}, auth=False
+    )
+
+
+def _with_two_factor(path: str) -> Callable[[Caller], object]:
+    def scenario(c: Caller):
+        _two_factor_on(c)
+        return c.post(path, {"password": PASSWORD})
+
+    return scenario
+
+
 # Each operation of the document, called as a client that knows what it is doing would.
 SCENARIOS: dict[str, Callable[[Caller], object]] = {
     "api_docs_openapi_json": lambda c: c.client.get(DOCUMENT),
@@ -126,6 +157,12 @@ SCENARIOS: dict[str, Callable[[Caller], object]] = {
         f"/api/v1/notes/{c.note}", json={"title": "First, again"}, headers=c.auth
     ),
     "api_notes_delete": lambda c: c.client.delete(f"/api/v1/notes/{c.note}", headers=c.auth),
+    "api_two_factor_log_in_with_code": _log_in_with_code,
+    "api_two_factor_state": lambda c: c.client.get("/api/v1/me/two-factor", headers=c.auth),
+    "api_two_factor_setup": lambda c: c.post("/api/v1/me/two-factor/setup"),
+    "api_two_factor_turn_on": _two_factor_on,
+    "api_two_factor_new_recovery_codes": _with_two_factor("/api/v1/me/two-factor/recovery-codes"),
+    "api_two_factor_turn_off": _with_two_factor("/api/v1/me/two-factor/off"),
 }
 
 

@@ -24,6 +24,19 @@ def stored_secret(app):
         return db.session.scalar(select(db.metadata.tables["users"].c.totp_secret))
 
 
+def two_factor_on(app, csrf_token) -> str:
+    """Two-factor log-in on for a new account; its secret."""
+    return with_two_factor(app, csrf_token)[1]
+
+
+def logs_in_with_code(app, csrf_token, secret) -> bool:
+    client = password_step(app, csrf_token)
+    return (
+        enter_code(client, csrf_token, next_code(secret)).status_code == 302
+        and client.get("/account").status_code == 200
+    )
+
+
 def test_the_first_key_encrypts_and_every_key_decrypts(make_app):
     old_app = make_app(ENCRYPTION_KEYS=[OLD])
     both = make_app(ENCRYPTION_KEYS=[NEW, OLD])
@@ -52,7 +65,7 @@ def test_a_changed_value_is_refused_not_misread(make_app):
 
 def test_keys_rotate_without_locking_anyone_out(make_app, csrf_token, mail_server):
     before = make_app(migrated=True, ENCRYPTION_KEYS=[OLD])
-    _, secret, _ = with_two_factor(before, csrf_token)
+    secret = two_factor_on(before, csrf_token)
     written = stored_secret(before)
     # Deployed with the new key first: the secret written before still reads.
     during = make_app(ENCRYPTION_KEYS=[NEW, OLD])
@@ -62,14 +75,12 @@ def test_keys_rotate_without_locking_anyone_out(make_app, csrf_token, mail_serve
     assert stored_secret(during) != written
     # The old key dropped: log-ins with the second factor still work.
     after = make_app(ENCRYPTION_KEYS=[NEW])
-    client = password_step(after, csrf_token)
-    assert enter_code(client, csrf_token, next_code(secret)).status_code == 302
-    assert client.get("/account").status_code == 200
+    assert logs_in_with_code(after, csrf_token, secret)
 
 
 def test_reencrypt_refuses_when_no_key_opens_a_secret(make_app, csrf_token, mail_server):
     app = make_app(migrated=True, ENCRYPTION_KEYS=[OLD])
-    with_two_factor(app, csrf_token)
+    two_factor_on(app, csrf_token)
     written = stored_secret(app)
     wrong = make_app(ENCRYPTION_KEYS=[OTHER])
     result = wrong.test_cli_runner().invoke(args=["keys", "reencrypt"])

@@ -36,6 +36,7 @@ def production_environ(environ: Mapping[str, str]) -> dict[str, str]:
     }
     # The test servers may sit on another host of a private CI network.
     production["BACKEND_TLS"] = "private-network"
+    production["ENCRYPTION_KEYS"] = secrets.token_hex(32)
     production["JWT_SECRET_KEY"] = secrets.token_hex(32)
     production["CLIENT_APP_URL"] = "https://app.example.com"
     return production

@@ -29,6 +29,8 @@ WITHOUT_ACCESS_TOKEN = {
     "api_links.reset_password",
     "api_links.recognise_device",
     "api_links.confirm_new_address",
+    # The second step of a log-in: the password step's two_factor_token instead.
+    "api_two_factor.log_in_with_code",
     # The OpenAPI document, public like the API it describes.
     "api_docs.openapi_json",
 }

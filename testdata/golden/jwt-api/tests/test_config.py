@@ -28,6 +28,7 @@ PRODUCTION = {
     "TRUSTED_HOSTS": "app.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "JWT_SECRET_KEY": secrets.token_hex(32),
+    "ENCRYPTION_KEYS": secrets.token_hex(32),
     "MAIL_SERVER": "smtp.example.com",
     "MAIL_FROM": "noreply@example.com",
     "CLIENT_APP_URL": "https://app.example.com",
@@ -79,7 +80,14 @@ STRONG_SECRETS = {
     "token_hex(32)": secrets.token_hex(32),
     "token_urlsafe(32)": secrets.token_urlsafe(32),
 }
-SIGNING_KEYS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "JWT_SECRET_KEY", "JWT_SECRET_KEY_FALLBACKS")
+# ENCRYPTION_KEYS encrypt rather than sign; the same rule holds.
+SIGNING_KEYS = (
+    "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
+    "JWT_SECRET_KEY",
+    "JWT_SECRET_KEY_FALLBACKS",
+    "ENCRYPTION_KEYS",
+)
 
 
 @pytest.mark.parametrize("name", SIGNING_KEYS)

@@ -81,6 +81,7 @@ def production(**environ):
         "MAIL_FROM": "noreply@example.com",
         "JWT_SECRET_KEY": secrets.token_hex(32),
         "CLIENT_APP_URL": "https://app.example.com",
+        "ENCRYPTION_KEYS": secrets.token_hex(32),
     }
     base.update(environ)
     return {k: v for k, v in base.items() if v is not None}

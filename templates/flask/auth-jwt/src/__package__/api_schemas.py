@@ -72,6 +72,24 @@ class CurrentPassword(Schema):
     password: Text = Field(description="The current password.")
 
 
+class TwoFactorConfirmation(Schema):
+    setup_token: Text = Field(description="The set-up's setup_token.")
+    code: Text = Field(description="The code the authenticator app shows now.", examples=["123456"])
+    password: Text = Field(description="The current password.")
+
+
+class TwoFactorLogIn(Schema):
+    two_factor_token: Text = Field(description="The log-in's two_factor_token.")
+    code: Text = Field(
+        description="The code the authenticator app shows now, or an unused recovery code.",
+        examples=["123456"],
+    )
+    device_token: str | None = Field(
+        default=None,
+        description="The device token an earlier log-in gave this client.",
+    )
+
+
 class NoteBody(Schema):
     title: Text = Field(examples=["Groceries"])
     body: str = Field(default="", examples=["eggs, flour"])
@@ -103,6 +121,35 @@ class Tokens(Schema):
 
 class LoginTokens(Tokens):
     device_token: str = Field(description="Send it with this client's next log-ins.")
+
+
+class TwoFactorRequired(Schema):
+    error: str
+    two_factor_token: str = Field(
+        description="Send it with a code to POST /api/v1/auth/token/two-factor."
+    )
+    expires_in: int = Field(description="Seconds the two_factor_token is good for.")
+
+
+class TwoFactorState(Schema):
+    enabled: bool
+    recovery_codes_left: int
+
+
+class TwoFactorSetup(Schema):
+    secret: str = Field(description="The TOTP secret in base32, to type into an app by hand.")
+    otpauth_uri: str = Field(description="The otpauth:// URI authenticator apps read.")
+    qr_code: str = Field(description="The otpauth URI as a QR code: an SVG image as a data: URI.")
+    setup_token: str = Field(description="Send it back with a code to turn two-factor log-in on.")
+    expires_in: int = Field(description="Seconds the setup_token is good for.")
+
+
+class RecoveryCodes(Schema):
+    recovery_codes: list[str] = Field(description="Shown once; each logs in once, for a code.")
+
+
+class TwoFactorOn(LoginTokens):
+    recovery_codes: list[str] = Field(description="Shown once; each logs in once, for a code.")
 
 
 class Profile(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -32,6 +32,15 @@ class User(db.Model):
     # Set when the owner of the address used the confirmation link (or a
     # reset link); until then the account gets no tokens.
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-factor log-in (two_factor.py): the TOTP secret, encrypted at rest
+    # (stored_secrets.py), and the last time step a code was accepted for, so
+    # no code is accepted twice. No secret: two-factor log-in is off.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     def end_all_log_ins(self) -> None:
         """Every access and refresh token of this account stops working: each
@@ -80,3 +89,21 @@ class SecurityEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC)
     )
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for a TOTP code (two_factor.py).
+    Only its SHA-256 digest is stored: the code is random (80 bits) and shown
+    once. Deleted when used, when new codes are made, with two-factor log-in
+    and with the account."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (
+        UniqueConstraint("user_id", "digest"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique constraint's index, led by user_id, serves look-ups by account.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64))

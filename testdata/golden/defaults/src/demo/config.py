@@ -365,8 +365,8 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
 
 
 def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
-    """Every key that signs sessions, CSRF tokens, or encrypts stored secrets, must be strong.
-    Messages name the setting, never the value."""
+    """Every key that signs sessions, CSRF tokens, or encrypts stored secrets,
+    must be strong. Messages name the setting, never the value."""
     _require_strong_secret("SECRET_KEY", settings["SECRET_KEY"])
     for position, fallback in enumerate(settings["SECRET_KEY_FALLBACKS"], start=1):
         name = f"SECRET_KEY_FALLBACKS entry {position}"

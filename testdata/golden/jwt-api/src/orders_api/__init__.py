@@ -14,6 +14,7 @@ from . import (
     api_account,
     api_links,
     api_notes,
+    api_two_factor,
     config,
     errors,
     extensions,
@@ -24,6 +25,7 @@ from . import (
     openapi,
     security,
     security_events,
+    stored_secrets,
     users_cli,
 )
 
@@ -61,9 +63,12 @@ def create_app(
     app.register_blueprint(api_links.bp)
     app.register_blueprint(api_account.bp)
     app.register_blueprint(api_notes.bp)
+    app.register_blueprint(api_two_factor.bp)
     app.register_blueprint(openapi.bp)
     security_events.init_app(app)
     housekeeping.init_app(app)
+    # users_cli's group, with two_factor.py's command.
     app.cli.add_command(users_cli.users)
+    app.cli.add_command(stored_secrets.keys)
     extensions.skip_idle_rate_limit_check(app)
     return app

@@ -49,13 +49,20 @@ from .tokens import (
     scope_text,
     verify_access_token,
 )
+from .two_factor import PENDING_SECONDS, pending_login_token
 
 bp = api_blueprint("api", "/api/v1")
 
+# The token type of RFC 6750 that every token answer names.
+BEARER = "Bearer"
 # The one answer to a refused log-in, whatever the reason.
 LOGIN_FAILED = (
     "Invalid email or password, or an address not confirmed yet "
     "(if so, we have mailed you the link again)."
+)
+TWO_FACTOR_REQUIRED = (
+    "This account has two-factor log-in: send a code from the authenticator app, "
+    "or a recovery code, with the two_factor_token."
 )
 # The answer while log-ins to an account from devices not used with it are
 # held back (login_throttle.py): the same for every address.
@@ -66,23 +73,29 @@ LOGIN_HELD = (
 )
 
 
-def token_response(
+def token_fields(
     user: User, scopes: frozenset[str], refresh_token: str, *, new_device: bool = False
-):
+) -> dict[str, object]:
     """The tokens of a log-in, good for ``scopes``; with NEW_DEVICE, also a
     new device token (login_throttle.py), which the client keeps and sends
     with its next log-ins."""
     access_token, expires_in = create_access_token(user, scopes)
     device = {"device_token": login_throttle.device_credential(user)} if new_device else {}
-    return jsonify(
-        access_token=access_token,
-        # The token type of RFC 6750, not a password.
-        token_type="Bearer",  # noqa: S106  # nosec B106
-        expires_in=expires_in,
-        refresh_token=refresh_token,
-        scope=scope_text(scopes),
+    return {
+        "access_token": access_token,
+        "token_type": BEARER,
+        "expires_in": expires_in,
+        "refresh_token": refresh_token,
+        "scope": scope_text(scopes),
         **device,
-    )
+    }
+
+
+def token_response(
+    user: User, scopes: frozenset[str], refresh_token: str, *, new_device: bool = False
+):
+    """token_fields as the JSON answer."""
+    return jsonify(token_fields(user, scopes, refresh_token, new_device=new_device))
 
 
 def token_required(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -176,6 +189,11 @@ def register():
             "A wrong address or password, or an address not confirmed (invalid_grant).",
             api_schemas.Problem,
         ),
+        403: (
+            "The password was right and the account has two-factor log-in: "
+            "POST /api/v1/auth/token/two-factor with a code finishes the log-in.",
+            api_schemas.TwoFactorRequired,
+        ),
         429: ("Too many log-ins, from this client or to this account.", api_schemas.Problem),
     },
 )
@@ -199,6 +217,9 @@ def token():
             return _refuse_unconfirmed(user)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
+        if user.two_factor_enabled:
+            db.session.commit()
+            return _ask_for_second_factor(user, scopes)
         refresh_token = issue_refresh_token(user, scopes)
         record(user.id, "login")
         db.session.commit()
@@ -212,6 +233,22 @@ def token():
     if user is not None:
         record_unsolicited(user.id, "login_failed")
     return unauthorized("invalid_grant", LOGIN_FAILED)
+
+
+def _ask_for_second_factor(user: User, scopes: frozenset[str]):
+    """The password was right; no token yet, only a pending log-in that a
+    code completes (api_two_factor.py)."""
+    current_app.logger.info(
+        "log-in waits for its second factor",
+        extra={"event": "two_factor_asked", "user_id": user.id},
+    )
+    response = jsonify(
+        error=TWO_FACTOR_REQUIRED,
+        two_factor_token=pending_login_token(user, scope_text(scopes)),
+        expires_in=PENDING_SECONDS,
+    )
+    response.status_code = 403
+    return response
 
 
 def _refuse_unconfirmed(user: User):

@@ -45,7 +45,7 @@ ADDRESS_CHANGE_SENT = (
 )
 
 
-def _current_password_ok(user: User, password: str, event: str) -> bool:
+def current_password_ok(user: User, password: str, event: str) -> bool:
     """Whether PASSWORD is the account's; a wrong one is logged as EVENT."""
     if verify_password(user.password_hash, password):
         return True
@@ -75,7 +75,7 @@ def change_password():
     token, for this client."""
     values = fields("current_password", "password")
     user = g.user
-    if not _current_password_ok(user, values["current_password"], "password_change_failed"):
+    if not current_password_ok(user, values["current_password"], "password_change_failed"):
         # Not 401: the token is fine; clients take a 401 to mean it is not.
         return error(REFUSED_CURRENT_CREDENTIAL, 403)
     problem = password_problem(values["password"], email=user.email)
@@ -138,7 +138,7 @@ def change_address():
     """{"password", "email"}: mails a link to the new address."""
     values = fields("password", "email")
     user = g.user
-    if not _current_password_ok(user, values["password"], "address_change_failed"):
+    if not current_password_ok(user, values["password"], "address_change_failed"):
         return error(REFUSED_CURRENT_CREDENTIAL, 403)
     try:
         valid = validate_email(values["email"], check_deliverability=False).normalized
@@ -189,7 +189,7 @@ def change_address():
 def delete_account():
     """{"password"}: the account, its refresh tokens, security events and notes are deleted."""
     user = g.user
-    if not _current_password_ok(user, fields("password")["password"], "account_deletion_failed"):
+    if not current_password_ok(user, fields("password")["password"], "account_deletion_failed"):
         return error(REFUSED_CURRENT_CREDENTIAL, 403)
     user_id, email = user.id, user.email
     db.session.delete(user)

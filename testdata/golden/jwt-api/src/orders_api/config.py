@@ -229,6 +229,21 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             "ACCOUNT_LOGIN_RATE_LIMIT": environ.get(
                 "ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes; 100 per day"
             ),
+            # Keys that encrypt stored secrets (stored_secrets.py), newest
+            # first: the first encrypts, all decrypt. Outside production an
+            # unset list falls back on SECRET_KEY, so .env-less runs work.
+            "ENCRYPTION_KEYS": _list(environ.get("ENCRYPTION_KEYS"))
+            or ([] if app_env == "production" else [secret_key]),
+            # Attempts at a second factor one account takes, from every
+            # client together (two_factor.py).
+            "TWO_FACTOR_RATE_LIMIT": environ.get(
+                "TWO_FACTOR_RATE_LIMIT", "5 per 15 minutes; 20 per day"
+            ),
+            # The name authenticator apps show beside the account's codes.
+            "TWO_FACTOR_ISSUER": environ.get(
+                "TWO_FACTOR_ISSUER",
+                "orders-api",
+            ),
             # How long a client that logged in (its device token) stays one of the account's.
             "DEVICE_TOKEN_DAYS": _int(environ, "DEVICE_TOKEN_DAYS", 180),
         }
@@ -290,6 +305,7 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
             ("TRUSTED_HOSTS", settings.get("TRUSTED_HOSTS")),
             ("REDIS_URL", settings.get("REDIS_URL")),
             ("JWT_SECRET_KEY", settings.get("JWT_SECRET_KEY")),
+            ("ENCRYPTION_KEYS", settings.get("ENCRYPTION_KEYS")),
             ("MAIL_SERVER", settings.get("MAIL_SERVER")),
             ("MAIL_FROM", settings.get("MAIL_FROM")),
             ("CLIENT_APP_URL", settings.get("CLIENT_APP_URL")),
@@ -308,8 +324,8 @@ def _validate_production(settings: Mapping[str, Any]) -> None:
 
 
 def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
-    """Every key that signs sessions, CSRF tokens or access tokens must be strong.
-    Messages name the setting, never the value."""
+    """Every key that signs sessions, CSRF tokens or access tokens, or encrypts stored secrets,
+    must be strong. Messages name the setting, never the value."""
     _require_strong_secret("SECRET_KEY", settings["SECRET_KEY"])
     for position, fallback in enumerate(settings["SECRET_KEY_FALLBACKS"], start=1):
         name = f"SECRET_KEY_FALLBACKS entry {position}"
@@ -328,6 +344,16 @@ def _validate_signing_keys(settings: Mapping[str, Any]) -> None:
         if fallback in (settings["SECRET_KEY"], *settings["SECRET_KEY_FALLBACKS"]):
             raise ConfigError(f"{name} must differ from SECRET_KEY and its fallbacks")
         if fallback in jwt_fallbacks[: position - 1]:
+            raise ConfigError(f"{name} repeats an earlier entry")
+    keys = settings["ENCRYPTION_KEYS"]
+    for position, key in enumerate(keys, start=1):
+        name = f"ENCRYPTION_KEYS entry {position}"
+        _require_strong_secret(name, key)
+        if key in (settings["SECRET_KEY"], *settings["SECRET_KEY_FALLBACKS"]):
+            raise ConfigError(f"{name} must differ from SECRET_KEY and its fallbacks")
+        if key in (settings["JWT_SECRET_KEY"], *settings["JWT_SECRET_KEY_FALLBACKS"]):
+            raise ConfigError(f"{name} must differ from JWT_SECRET_KEY and its fallbacks")
+        if key in keys[: position - 1]:
             raise ConfigError(f"{name} repeats an earlier entry")
 
 
@@ -436,6 +462,7 @@ def _validate_account_limits(settings: Mapping[str, Any]) -> None:
     for name in (
         "ACCOUNT_MAIL_RATE_LIMIT",
         "ACCOUNT_LOGIN_RATE_LIMIT",
+        "TWO_FACTOR_RATE_LIMIT",
     ):
         if not _rate_limits_parse(settings[name]):
             raise ConfigError(

@@ -12,12 +12,13 @@ single-use recovery codes for when the app is lost.
 - Attempts at a second factor are counted per account (TWO_FACTOR_RATE_LIMIT)
   before any code is checked, as well as per client, so someone holding the
   password cannot try codes in parallel or from many addresses. As with
-  log-in attempts (login_throttle.py), a browser with the account's device
-  cookie has an allowance of its own, so a stranger with the password cannot
-  hold back the owner's own browsers; and a password change starts afresh.
-- Between the password and the code, the session holds only a pending
-  log-in (the account's id and auth_key, for PENDING_SECONDS): no page that
-  needs a log-in opens, and a password change or reset voids it.
+  log-in attempts (login_throttle.py), a client with the account's device
+  token has an allowance of its own, so a stranger with the password cannot
+  hold back the owner's own clients; and a password change starts afresh.
+- Between the password and the code, the client holds only a pending
+  log-in token (the account's id and auth_key, encrypted, for
+  PENDING_SECONDS): it opens nothing but the second step, and a password
+  change or reset voids it.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import time
-from dataclasses import dataclass
 
 import click
 import pyotp
 import segno
-from flask import current_app, session
+from flask import current_app
 from limits import parse_many
 from sqlalchemy import delete, func, or_, select, update
 
@@ -41,7 +42,6 @@ from .extensions import db, limiter
 from .login_throttle import device_nonce
 from .models import RecoveryCode, User
 from .security_events import record
-from .sessions import renew_session
 from .stored_secrets import UnreadableSecretError, decrypt, encrypt
 from .users_cli import users
 
@@ -58,7 +58,8 @@ RECOVERY_CODE_LENGTH = 16
 MAX_CODE_LENGTH = 40
 # How long the password step of a log-in waits for its second factor.
 PENDING_SECONDS = 300
-PENDING_KEY = "two_factor_login"
+# Tells a pending log-in token from the other values stored_secrets encrypts.
+PENDING_PURPOSE = "two-factor log-in"
 
 
 def new_secret() -> str:
@@ -213,9 +214,9 @@ def turn_off(user: User) -> None:
 
 def spend_attempt(user: User, device_credential: str) -> bool:
     """Count an attempt at USER's second factor, made with DEVICE_CREDENTIAL
-    (the browser's device cookie, or ""); False once its allowance of
+    (the client's device token, or ""); False once its allowance of
     TWO_FACTOR_RATE_LIMIT is spent (then no code is checked). The owner's
-    browsers each have their own allowance, all others share one; a new
+    clients each have their own allowance, all others share one; a new
     auth_key (a password change or reset) starts every allowance afresh."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return True
@@ -229,37 +230,42 @@ def spend_attempt(user: User, device_credential: str) -> bool:
     return all(hits)
 
 
-@dataclass(frozen=True)
-class PendingLogin:
-    user: User
-    next_url: str | None
+def pending_login_token(user: User, scope: str) -> str:
+    """The password was right: a token that stands for the pending log-in
+    (asking for SCOPE) until the second factor completes it. Encrypted, so
+    the client cannot change it, and bound to the account's auth_key."""
+    pending = {
+        "purpose": PENDING_PURPOSE,
+        "user": user.id,
+        "key": user.auth_key,
+        "scope": scope,
+        "at": int(time.time()),
+    }
+    return encrypt(json.dumps(pending))
 
 
-def start_pending_login(user: User, next_url: str | None) -> None:
-    """The password was right: a fresh session that holds only the pending
-    log-in, until the second factor completes it."""
-    renew_session()
-    session[PENDING_KEY] = {"user": user.get_id(), "at": int(time.time()), "next": next_url}
-
-
-def pending_login() -> PendingLogin | None:
-    """The session's pending log-in, if recent and its account unchanged."""
-    pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict):
+def pending_login(token: str) -> tuple[User, str] | None:
+    """The account and asked-for scope of a pending log-in token, if it is
+    recent and its account unchanged (the same auth_key, two-factor log-in
+    still on)."""
+    try:
+        pending = json.loads(decrypt(token))
+    except (UnreadableSecretError, ValueError):
         return None
-    at, session_user_id = pending.get("at"), pending.get("user")
-    if not isinstance(at, int) or not isinstance(session_user_id, str):
+    if not isinstance(pending, dict) or pending.get("purpose") != PENDING_PURPOSE:
         return None
-    if not 0 <= time.time() - at < PENDING_SECONDS:
+    at = pending.get("at")
+    if not isinstance(at, int) or not 0 <= time.time() - at < PENDING_SECONDS:
         return None
-    user_id, _, auth_key = session_user_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not hmac.compare_digest(user.auth_key, auth_key):
+    user_id, key, scope = pending.get("user"), pending.get("key"), pending.get("scope")
+    if not isinstance(user_id, int) or not isinstance(key, str) or not isinstance(scope, str):
         return None
-    if not user.two_factor_enabled or user.disabled_at is not None:
+    user = db.session.get(User, user_id)
+    if user is None or not hmac.compare_digest(user.auth_key, key):
         return None
-    next_url = pending.get("next")
-    return PendingLogin(user, next_url if isinstance(next_url, str) else None)
+    if not user.two_factor_enabled:
+        return None
+    return user, scope
 
 
 @users.command("two-factor-off")
