@@ -189,12 +189,20 @@ def test_a_wrong_password_never_reaches_the_code(app, mail_server):
 
 
 def test_the_two_factor_token_opens_nothing_else(app, mail_server):
-    with_two_factor(app)
     client = app.test_client()
+    access = tokens(client)["access_token"]
+    unfinished = set_up(client, access)
+    response, secret = turn_on(client, access)
+    owner = bearer(response.get_json()["access_token"])
     pending = password_step(client)
     assert client.get("/api/v1/me", headers=bearer(pending)).status_code == 401
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": pending}).status_code == 401
     assert client.get("/api/v1/notes", headers=bearer(pending)).status_code == 401
+    # A set-up is no pending log-in, nor the other way round.
+    assert enter_code(client, unfinished["setup_token"], next_code(secret)).status_code == 401
+    client.post("/api/v1/me/two-factor/off", json={"password": PASSWORD}, headers=owner)
+    body = {"setup_token": pending, "code": next_code(secret), "password": PASSWORD}
+    assert client.post(TURN_ON, json=body, headers=owner).status_code == 400
 
 
 def test_a_password_reset_does_not_skip_the_second_factor(app, mail_server):
@@ -224,7 +232,7 @@ def test_a_code_from_a_step_either_side_works_and_one_further_does_not(app):
         assert two_factor.matching_step(secret, malformed, now) is None
 
 
-def test_a_code_is_accepted_once(app, mail_server):
+def test_a_code_is_accepted_once(app, mail_server, caplog):
     _, secret, _ = with_two_factor(app)
     # The code that turned it on (of the step it claimed) is spent already.
     spent = pyotp.TOTP(secret).generate_otp(stored_user(app).totp_last_step)
@@ -233,10 +241,25 @@ def test_a_code_is_accepted_once(app, mail_server):
     assert enter_code(client, pending, spent).status_code == 401
     code = next_code(secret)
     assert enter_code(client, pending, code).status_code == 200
+    caplog.clear()
     replayed = enter_code(client, password_step(client), code)
     assert replayed.status_code == 401
-    assert "used already" in replayed.get_json()["error"]
     assert 'error="invalid_grant"' in replayed.headers["WWW-Authenticate"]
+    # Refused as a replay: the code matched, its time step was spent.
+    assert [r for r in caplog.records if getattr(r, "event", "") == "two_factor_replayed"]
+
+
+def test_two_requests_turning_it_on_cannot_both_win(app, mail_server):
+    tokens(app.test_client())
+    two_factor, models = module(app, "two_factor"), module(app, "models")
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        user = db.session.scalar(select(models.User))
+        first = two_factor.turn_on(user, two_factor.new_secret(), 1)
+        second = two_factor.turn_on(user, two_factor.new_secret(), 1)
+        db.session.commit()
+    assert len(first) == 10 and second is None
+    assert len(stored_digests(app)) == 10
 
 
 def test_a_recovery_code_logs_in_once(app, mail_server):

@@ -98,6 +98,29 @@ def _log_in_with_code(c: Caller):
     )
 
 
+def _as_admin(method: str, path: str) -> Callable[[Caller], object]:
+    """Call PATH as Ada made an admin, with two-factor log-in and a token
+    asked for the admin scope; {grace} in PATH is Grace's account."""
+
+    def scenario(c: Caller):
+        register(c.client, GRACE)
+        runner = c.app.test_cli_runner()
+        assert runner.invoke(args=["users", "set-role", ADA, "admin"]).exit_code == 0
+        _two_factor_on(c)
+        pending = log_in(c.client, scope="admin").get_json()["two_factor_token"]
+        code = pyotp.TOTP(c.secret).at(time.time() + 30)
+        body = {"two_factor_token": pending, "code": code}
+        issued = c.post("/api/v1/auth/token/two-factor", body, auth=False).get_json()
+        with c.app.app_context():
+            db = c.app.extensions["sqlalchemy"]
+            users = db.metadata.tables["users"]
+            grace = db.session.scalar(select(users.c.id).where(users.c.email == GRACE))
+        headers = bearer(issued["access_token"])
+        return c.client.open(path.format(grace=grace), method=method, headers=headers)
+
+    return scenario
+
+
 def _with_two_factor(path: str) -> Callable[[Caller], object]:
     def scenario(c: Caller):
         _two_factor_on(c)
@@ -163,6 +186,11 @@ SCENARIOS: dict[str, Callable[[Caller], object]] = {
     "api_two_factor_turn_on": _two_factor_on,
     "api_two_factor_new_recovery_codes": _with_two_factor("/api/v1/me/two-factor/recovery-codes"),
     "api_two_factor_turn_off": _with_two_factor("/api/v1/me/two-factor/off"),
+    "api_admin_users": _as_admin("GET", "/api/v1/admin/users?q=example&page=1"),
+    "api_admin_user": _as_admin("GET", "/api/v1/admin/users/{grace}"),
+    "api_admin_disable": _as_admin("POST", "/api/v1/admin/users/{grace}/disable"),
+    "api_admin_enable": _as_admin("POST", "/api/v1/admin/users/{grace}/enable"),
+    "api_admin_end_sessions": _as_admin("POST", "/api/v1/admin/users/{grace}/end-sessions"),
 }
 
 

@@ -42,6 +42,7 @@ from .tokens import (
     RejectedTokenError,
     UnknownScopeError,
     create_access_token,
+    granted_scopes,
     issue_refresh_token,
     requested_scopes,
     revoke_refresh_token,
@@ -60,6 +61,8 @@ LOGIN_FAILED = (
     "Invalid email or password, or an address not confirmed yet "
     "(if so, we have mailed you the link again)."
 )
+ACCOUNT_DISABLED = "This account is disabled: ask the site's operators."
+NO_SCOPE_OPEN = "None of the scopes asked for is open to this account."
 TWO_FACTOR_REQUIRED = (
     "This account has two-factor log-in: send a code from the authenticator app, "
     "or a recovery code, with the two_factor_token."
@@ -184,9 +187,13 @@ def register():
     body=api_schemas.TokenRequest,
     responses={
         200: ("Logged in.", api_schemas.LoginTokens),
-        400: ("The body does not fit, or a scope is unknown.", api_schemas.Problem),
+        400: (
+            "The body does not fit, a scope is unknown, or none asked for is open to the account.",
+            api_schemas.Problem,
+        ),
         401: (
-            "A wrong address or password, or an address not confirmed (invalid_grant).",
+            "A wrong address or password, an address not confirmed, or (after the right "
+            "password) a disabled account (invalid_grant).",
             api_schemas.Problem,
         ),
         403: (
@@ -213,8 +220,18 @@ def token():
     if user is None:
         spend_verification_time(password)
     elif verify_password(user.password_hash, password):
+        if user.disabled_at is not None:
+            # Told only after the password: it says nothing to a guesser.
+            current_app.logger.info(
+                "log-in refused: account disabled",
+                extra={"event": "login_disabled", "user_id": user.id},
+            )
+            return unauthorized("invalid_grant", ACCOUNT_DISABLED)
         if user.email_verified_at is None:
             return _refuse_unconfirmed(user)
+        scopes = granted_scopes(user, scopes)
+        if not scopes:
+            return error(NO_SCOPE_OPEN, 400)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         if user.two_factor_enabled:

@@ -73,16 +73,19 @@ class CurrentPassword(Schema):
 
 
 class TwoFactorConfirmation(Schema):
-    setup_token: Text = Field(description="The set-up's setup_token.")
-    code: Text = Field(description="The code the authenticator app shows now.", examples=["123456"])
+    setup_token: Text = Field(description="The set-up's setup_token.", max_length=2000)
+    code: Text = Field(
+        description="The code the authenticator app shows now.", examples=["123456"], max_length=40
+    )
     password: Text = Field(description="The current password.")
 
 
 class TwoFactorLogIn(Schema):
-    two_factor_token: Text = Field(description="The log-in's two_factor_token.")
+    two_factor_token: Text = Field(description="The log-in's two_factor_token.", max_length=2000)
     code: Text = Field(
         description="The code the authenticator app shows now, or an unused recovery code.",
         examples=["123456"],
+        max_length=40,
     )
     device_token: str | None = Field(
         default=None,
@@ -178,6 +181,23 @@ class Note(Schema):
 
 class NotePage(Schema):
     notes: list[Note]
+    page: int
+    pages: int
+    total: int
+
+
+class AdminUser(Schema):
+    id: int
+    email: str
+    role: str
+    confirmed: bool = Field(description="Whether the address was confirmed.")
+    two_factor: bool = Field(description="Whether two-factor log-in is on.")
+    disabled: bool
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+
+class AdminUserPage(Schema):
+    users: list[AdminUser]
     page: int
     pages: int
     total: int

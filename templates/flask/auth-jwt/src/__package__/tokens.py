@@ -42,7 +42,11 @@ SCOPES = {
     "account": "read the account and its security events, change or delete it",
     "notes:read": "list and read the account's notes",
     "notes:write": "write, change and delete the account's notes",
+    "admin": "manage other accounts (admins with two-factor log-in only; api_admin.py)",
 }
+# Scopes granted only to accounts whose role is staff (roles.STAFF); asked
+# for by any other account, they are left out of its tokens.
+STAFF_SCOPES = frozenset({"admin"})
 
 
 class Access(NamedTuple):
@@ -72,6 +76,11 @@ def requested_scopes(asked: object) -> frozenset[str]:
     if unknown:
         raise UnknownScopeError(f"Unknown scope {' '.join(sorted(unknown))}")
     return named
+
+
+def granted_scopes(user: User, scopes: frozenset[str]) -> frozenset[str]:
+    """The SCOPES asked for that USER may hold: staff scopes for staff only."""
+    return scopes if user.is_staff else scopes - STAFF_SCOPES
 
 
 def scope_text(scopes: frozenset[str]) -> str:
@@ -162,6 +171,8 @@ def verify_access_token(token: str) -> Access:
     if not _same_key(user, claims["auth_key"]):
         # The account is gone, or its key changed since the token was issued.
         raise RejectedTokenError("no such account")
+    if user.disabled_at is not None:
+        raise RejectedTokenError("account disabled")
     scope = claims["scope"]
     if not isinstance(scope, str):
         raise RejectedTokenError("malformed scope")
@@ -247,6 +258,9 @@ def rotate_refresh_token(token: str) -> tuple[Access, str]:
     if not _same_key(user, auth_key):
         db.session.rollback()
         raise RejectedTokenError("no such account")
+    if user.disabled_at is not None:
+        db.session.rollback()
+        raise RejectedTokenError("account disabled")
     if not _spend(record):
         _revoke_family(family)
         db.session.commit()

@@ -10,8 +10,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
+    admin_cli,
     api,
     api_account,
+    api_admin,
     api_links,
     api_notes,
     api_two_factor,
@@ -26,7 +28,6 @@ from . import (
     security,
     security_events,
     stored_secrets,
-    users_cli,
 )
 
 
@@ -64,11 +65,12 @@ def create_app(
     app.register_blueprint(api_account.bp)
     app.register_blueprint(api_notes.bp)
     app.register_blueprint(api_two_factor.bp)
+    app.register_blueprint(api_admin.bp)
     app.register_blueprint(openapi.bp)
     security_events.init_app(app)
     housekeeping.init_app(app)
-    # users_cli's group, with two_factor.py's command.
-    app.cli.add_command(users_cli.users)
+    # users_cli's group, with the commands of admin_cli.py and two_factor.py.
+    app.cli.add_command(admin_cli.users)
     app.cli.add_command(stored_secrets.keys)
     extensions.skip_idle_rate_limit_check(app)
     return app

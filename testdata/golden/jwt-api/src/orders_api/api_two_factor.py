@@ -24,7 +24,7 @@ import time
 from flask import current_app, g, jsonify
 
 from . import api_schemas, two_factor
-from .api import token_fields, token_required, token_response
+from .api import NO_SCOPE_OPEN, token_fields, token_required, token_response
 from .api_account import REFUSED_CURRENT_CREDENTIAL, current_password_ok
 from .api_requests import (
     api_blueprint,
@@ -41,7 +41,7 @@ from .models import User
 from .openapi import documented
 from .security_events import record, record_unsolicited
 from .stored_secrets import UnreadableSecretError, decrypt, encrypt
-from .tokens import issue_refresh_token, requested_scopes, scope_text
+from .tokens import SCOPES, granted_scopes, issue_refresh_token, scope_text
 
 bp = api_blueprint("api_two_factor", "/api/v1")
 
@@ -67,6 +67,10 @@ NOT_ON = "Two-factor log-in is not on."
     body=api_schemas.TwoFactorLogIn,
     responses={
         200: ("Logged in.", api_schemas.LoginTokens),
+        400: (
+            "The body does not fit, or none of the scopes asked for is open to the account.",
+            api_schemas.Problem,
+        ),
         401: (
             "The code is wrong or was used, or the two_factor_token expired (invalid_grant).",
             api_schemas.Problem,
@@ -105,8 +109,12 @@ def log_in_with_code():
 
 
 def _logged_in(user: User, scope: str):
-    # Scopes dropped from tokens.SCOPES since the password step grant nothing.
-    scopes = requested_scopes(scope)
+    # Scopes dropped from tokens.SCOPES, or from the account's role, since
+    # the password step grant nothing (requested_scopes would refuse them).
+    scopes = granted_scopes(user, frozenset(scope.split()) & SCOPES.keys())
+    if not scopes:
+        db.session.commit()
+        return error(NO_SCOPE_OPEN, 400)
     refresh_token = issue_refresh_token(user, scopes)
     record(user.id, "login")
     db.session.commit()

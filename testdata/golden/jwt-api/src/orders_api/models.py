@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .roles import STAFF
 
 
 def new_auth_key() -> str:
@@ -37,15 +38,31 @@ class User(db.Model):
     # no code is accepted twice. No secret: two-factor log-in is off.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A key of roles.ROLES: what the account may do beyond its own data.
+    role: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
+    # Set while an admin or operator has disabled the account: no log-in,
+    # and no token of it is accepted.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def two_factor_enabled(self) -> bool:
         return self.totp_secret is not None
 
+    @property
+    def is_staff(self) -> bool:
+        """Whether the role opens the admin API (roles.STAFF)."""
+        return self.role in STAFF
+
     def end_all_log_ins(self) -> None:
         """Every access and refresh token of this account stops working: each
         one carries the old key."""
         self.auth_key = new_auth_key()
+
+    def disable(self) -> None:
+        """The account can no longer log in, and every token of it ends now
+        (tokens.py refuses a disabled account's tokens too)."""
+        self.disabled_at = datetime.now(UTC)
+        self.end_all_log_ins()
 
 
 class RefreshToken(db.Model):

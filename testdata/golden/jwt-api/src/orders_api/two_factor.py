@@ -263,7 +263,7 @@ def pending_login(token: str) -> tuple[User, str] | None:
     user = db.session.get(User, user_id)
     if user is None or not hmac.compare_digest(user.auth_key, key):
         return None
-    if not user.two_factor_enabled:
+    if not user.two_factor_enabled or user.disabled_at is not None:
         return None
     return user, scope
 

@@ -2,7 +2,7 @@
 and changed by an operator. There is no default admin and no default
 password: the first admin is made here, with a password typed at the
 prompt. Each change is a JSON log line and a security event of the account,
-as the admin pages' are."""
+as the admin API's are."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def create(email: str, make_admin: bool, password: str) -> None:
     _logged("account created by an operator", user)
     click.echo(f"created {address} with the role {role}")
     if role == ADMIN:
-        click.echo("log in and turn on two-factor log-in: the admin pages ask for it")
+        click.echo("log in and turn on two-factor log-in: the admin API asks for it")
 
 
 @users.command("set-role")
@@ -82,13 +82,13 @@ def set_role(email: str, role: str) -> None:
 @users.command("disable")
 @click.argument("email")
 def disable(email: str) -> None:
-    """Disable the account of EMAIL: it cannot log in, and its sessions end."""
+    """Disable the account of EMAIL: it cannot log in, and its tokens end."""
     user = _account(email)
     user.disable()
     record(user.id, "account_disabled")
     db.session.commit()
     _logged("account disabled by an operator", user)
-    click.echo(f"{user.email} is disabled; its sessions have ended")
+    click.echo(f"{user.email} is disabled; its tokens have ended")
 
 
 @users.command("enable")
