@@ -145,7 +145,52 @@ def test_an_admin_without_the_role_any_more_is_refused_at_once(app, mail_server)
     for rule in admin_routes(app):
         response = call(client, rule, issued["access_token"], target)
         assert response.status_code == 403, rule
-        assert "admin role" in response.get_json()["error"]
+        # The token's admin scope went with the role (tokens.granted_scopes).
+        assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_demoted_admin_loses_the_admin_scope_at_once(app, mail_server):
+    issued = admin(app)
+    assert cli(app, "set-role", EMAIL, "user").exit_code == 0
+    client = app.test_client()
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": issued["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert "admin" not in refreshed.get_json()["scope"].split()
+    # Nor do tokens re-issued by a password change carry it.
+    changed = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "password": "tulip anvil orbit seventeen"},
+        headers=bearer(refreshed.get_json()["access_token"]),
+    )
+    assert changed.status_code == 200 and "admin" not in changed.get_json()["scope"].split()
+
+
+def test_a_permission_the_role_lacks_is_refused(app, mail_server, monkeypatch):
+    roles = module(app, "roles")
+    # An admin role cut down to looking: its holders list accounts, nothing more.
+    monkeypatch.setitem(roles.ROLES, "admin", frozenset({roles.LIST_USERS}))
+    auth = bearer(admin(app)["access_token"])
+    grace(app)
+    client = app.test_client()
+    assert client.get("/api/v1/admin/users", headers=auth).status_code == 200
+    target = user_id(app, GRACE)
+    for action in ("disable", "enable", "end-sessions"):
+        response = client.post(f"/api/v1/admin/users/{target}/{action}", headers=auth)
+        assert response.status_code == 403, action
+    assert log_in(app.test_client(), email=GRACE).status_code == 200
+
+
+def test_a_role_taken_away_between_the_password_and_the_code_spends_no_code(app, mail_server):
+    register(app.test_client())
+    assert cli(app, "set-role", EMAIL, "admin").exit_code == 0
+    _, _, answer = with_two_factor(app)
+    client = app.test_client()
+    pending = password_step(client, scope="admin")
+    assert cli(app, "set-role", EMAIL, "user").exit_code == 0
+    response = enter_code(client, pending, answer["recovery_codes"][0])
+    assert response.status_code == 400 and "open to this account" in response.get_json()["error"]
+    # The code was not spent: it still logs in.
+    assert enter_code(client, password_step(client), answer["recovery_codes"][0]).status_code == 200
 
 
 def test_a_route_that_names_no_permission_refuses_everyone(make_app, mail_server):

@@ -136,7 +136,9 @@ def test_the_device_cookie_is_httponly_secure_and_names_no_address(app, csrf_tok
     payload = URLSafeSerializer("only decoding").load_payload(
         cookie.value.rsplit(".", 2)[0].encode()
     )
-    assert len(payload) == 3 and "example.com" not in json.dumps(payload)
+    assert len(payload) == 4 and "example.com" not in json.dumps(payload)
+    # Given after a full log-in: its device has an allowance of its own for two-factor codes.
+    assert payload[3] == 1
     # A failed log-in gives no cookie.
     failed = log_in(app.test_client(), csrf_token, password="not the password")
     assert not any(h.startswith(DEVICE) for h in failed.headers.getlist("Set-Cookie"))

@@ -131,7 +131,9 @@ def test_only_a_log_in_gives_a_device_token_and_it_names_no_address(app, mail_se
     payload = URLSafeSerializer("only decoding").load_payload(
         answer["device_token"].rsplit(".", 2)[0].encode()
     )
-    assert len(payload) == 3 and "example.com" not in json.dumps(payload)
+    assert len(payload) == 4 and "example.com" not in json.dumps(payload)
+    # Given after a full log-in: its device has an allowance of its own for two-factor codes.
+    assert payload[3] == 1
     assert "device_token" not in log_in(app.test_client(), password="not it").get_json()
     refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": answer["refresh_token"]})
     assert refreshed.status_code == 200 and "device_token" not in refreshed.get_json()

@@ -402,16 +402,22 @@ def test_the_owners_browser_keeps_its_own_allowance(make_app, csrf_token, mail_s
     assert owner.get("/account").status_code == 200
 
 
-def test_a_password_change_starts_the_allowance_afresh(make_app, csrf_token, mail_server):
+def test_a_password_reset_does_not_start_the_allowance_afresh(make_app, csrf_token, mail_server):
     app = make_app(
         migrated=True, LOGIN_RATE_LIMIT="100 per minute", TWO_FACTOR_RATE_LIMIT="1 per hour"
     )
-    owner, secret, _ = with_two_factor(app, csrf_token)
+    _, secret, _ = with_two_factor(app, csrf_token)
     assert enter_code(password_step(app, csrf_token), csrf_token, "000000").status_code == 401
     assert enter_code(password_step(app, csrf_token), csrf_token, "000000").status_code == 429
-    assert change_password(owner, csrf_token).status_code == 302
-    client = password_step(app, csrf_token, password=NEW_PASSWORD)
-    assert enter_code(client, csrf_token, next_code(secret)).status_code == 302
+    # Whoever holds the mailbox resets the password: the reset's device cookie
+    # proves the mailbox, not the second factor, so it shares the spent allowance.
+    client = app.test_client()
+    request_reset(client, csrf_token)
+    assert choose_password(client, csrf_token, reset_link(mail_server)).status_code == 302
+    assert client.get_cookie("__Host-device") is not None
+    response = log_in(client, csrf_token, password=NEW_PASSWORD)
+    assert response.headers["Location"].endswith("/auth/two-factor")
+    assert enter_code(client, csrf_token, next_code(secret)).status_code == 429
 
 
 def test_an_unreadable_secret_refuses_the_code_but_not_a_recovery_code(
@@ -444,10 +450,12 @@ def test_the_secret_is_stored_encrypted(app, csrf_token, mail_server):
 
 
 def test_an_operator_can_turn_it_off(app, csrf_token, mail_server):
-    with_two_factor(app, csrf_token)
+    client, _, _ = with_two_factor(app, csrf_token)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "two-factor-off", EMAIL])
     assert result.exit_code == 0, result.output
     assert stored_user(app).totp_secret is None and stored_digests(app) == []
     again = runner.invoke(args=["users", "two-factor-off", EMAIL])
     assert again.exit_code != 0 and "has two-factor log-in on" in again.output
+    # What the second factor opened ends with it.
+    assert client.get("/account").status_code == 302

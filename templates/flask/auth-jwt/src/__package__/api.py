@@ -83,7 +83,12 @@ def token_fields(
     new device token (login_throttle.py), which the client keeps and sends
     with its next log-ins."""
     access_token, expires_in = create_access_token(user, scopes)
-    device = {"device_token": login_throttle.device_credential(user)} if new_device else {}
+    # Every caller holds a full log-in: the password and any second factor, or a valid token.
+    device = (
+        {"device_token": login_throttle.device_credential(user, full_log_in=True)}
+        if new_device
+        else {}
+    )
     return {
         "access_token": access_token,
         "token_type": BEARER,

@@ -74,7 +74,7 @@ def change_password():
             "Your password has been changed. Every other session of your account has ended.", "info"
         )
         # The account's device cookies died with its auth_key; this browser keeps its place.
-        return remember_device(redirect(url_for("main.account")), user)
+        return remember_device(redirect(url_for("main.account")), user, full_log_in=True)
     return render_template("account/password.html", form=form), 400 if form.errors else 200
 
 
@@ -92,4 +92,4 @@ def end_all_sessions():
     )
     flash("Every session of your account has ended, this one too. Please log in again.", "info")
     # Every other browser's device cookie died with the auth_key; this one's is renewed.
-    return remember_device(redirect(url_for("auth.login")), user)
+    return remember_device(redirect(url_for("auth.login")), user, full_log_in=True)

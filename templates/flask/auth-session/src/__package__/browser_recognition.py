@@ -35,4 +35,4 @@ def recognise():
         extra={"event": "browser_recognised", "user_id": user.id},
     )
     flash("This browser can now log in to your account. Please log in.", "info")
-    return remember_device(redirect(url_for("auth.login")), user)
+    return remember_device(redirect(url_for("auth.login")), user, full_log_in=False)

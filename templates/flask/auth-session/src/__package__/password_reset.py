@@ -117,4 +117,4 @@ def choose():
     )
     # The link proved the mailbox: this browser logs in even while log-ins
     # from unrecognised browsers are held back (login_throttle.py).
-    return remember_device(redirect(url_for("auth.login")), user)
+    return remember_device(redirect(url_for("auth.login")), user, full_log_in=False)

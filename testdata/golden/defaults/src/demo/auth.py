@@ -252,7 +252,7 @@ def complete_login(user: User, next_url: str | None) -> Response:
     sign_in(user, "login")
     response = redirect(next_url or url_for("main.account"))
     # Only now: a browser that knows the password but not the code is no device of the owner's.
-    return login_throttle.remember_device(response, user)
+    return login_throttle.remember_device(response, user, full_log_in=True)
 
 
 def sign_in(user: User, event: str) -> None:

@@ -79,19 +79,25 @@ def attempt(email: str, user: User | None, device_credential: str) -> LoginAttem
     return LoginAttempt(held_back=False)
 
 
-def device_credential(user: User) -> str:
+def device_credential(user: User, *, full_log_in: bool) -> str:
     """A new device credential for USER's account (after a log-in, a
-    recognition link, a password reset or change): the id, a random nonce and
-    a mark of the auth_key, signed. It names no address."""
-    return _serializer().dumps([user.id, secrets.token_urlsafe(16), _key_mark(user)])
+    recognition link, a password reset or change): the id, a random nonce, a
+    mark of the auth_key and whether it was given after a FULL_LOG_IN (every
+    factor the account asks for, or a change made while logged in), signed.
+    It names no address. Only full log-ins' devices get an allowance of their
+    own for two-factor codes (two_factor.py): a mailed link proves the
+    mailbox, not the second factor."""
+    return _serializer().dumps(
+        [user.id, secrets.token_urlsafe(16), _key_mark(user), 1 if full_log_in else 0]
+    )
 
 
-def remember_device(response: Response, user: User) -> Response:
-    """Give the browser a device cookie for USER's account."""
+def remember_device(response: Response, user: User, *, full_log_in: bool) -> Response:
+    """Give the browser a device cookie for USER's account (device_credential)."""
     days = current_app.config[DAYS_SETTING]
     response.set_cookie(
         DEVICE_COOKIE,
-        device_credential(user),
+        device_credential(user, full_log_in=full_log_in),
         max_age=days * 24 * 3600,
         path="/",
         secure=True,
@@ -129,19 +135,26 @@ def _key_mark(user: User) -> str:
     return hashlib.sha256(f"device\0{user.auth_key}".encode()).hexdigest()[:32]
 
 
-def device_nonce(user: User, raw: str) -> str | None:
+def device_nonce(user: User, raw: str, *, full_log_in_only: bool = False) -> str | None:
     """The nonce of the device credential RAW, if it is genuine, recent and
-    for USER's account as it is now."""
+    for USER's account as it is now; with FULL_LOG_IN_ONLY, only if it was
+    given after a full log-in."""
     if not raw or len(raw) > MAX_DEVICE_LENGTH:
         return None
     max_age = current_app.config[DAYS_SETTING] * 24 * 3600
     try:
-        user_id, nonce, mark = _serializer().loads(raw, max_age=max_age)
+        parts = _serializer().loads(raw, max_age=max_age)
     except (BadData, TypeError, ValueError):
         return None
+    # Credentials of earlier versions have three parts: none after a full log-in.
+    if not isinstance(parts, list) or len(parts) not in (3, 4):
+        return None
+    user_id, nonce, mark = parts[:3]
     if user_id != user.id or not isinstance(nonce, str) or not isinstance(mark, str):
         return None
     if not hmac.compare_digest(mark, _key_mark(user)):
+        return None
+    if full_log_in_only and parts[3:] != [1]:
         return None
     return nonce
 

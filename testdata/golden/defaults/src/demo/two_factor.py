@@ -14,7 +14,9 @@ single-use recovery codes for when the app is lost.
   password cannot try codes in parallel or from many addresses. As with
   log-in attempts (login_throttle.py), a browser with the account's device
   cookie has an allowance of its own, so a stranger with the password cannot
-  hold back the owner's own browsers; and a password change starts afresh.
+  hold back the owner's own browsers. Only a cookie given after a full log-in counts: one
+  from a reset or recognition link proves the mailbox, not the second factor.
+  A password change or reset does not start the account's allowance afresh.
 - Between the password and the code, the session holds only a pending
   log-in (the account's id and auth_key, for PENDING_SECONDS): no page that
   needs a log-in opens, and a password change or reset voids it.
@@ -215,12 +217,14 @@ def spend_attempt(user: User, device_credential: str) -> bool:
     """Count an attempt at USER's second factor, made with DEVICE_CREDENTIAL
     (the browser's device cookie, or ""); False once its allowance of
     TWO_FACTOR_RATE_LIMIT is spent (then no code is checked). The owner's
-    browsers each have their own allowance, all others share one; a new
-    auth_key (a password change or reset) starts every allowance afresh."""
+    browsers (that completed a full log-in) each have their own
+    allowance, all others share one, also after a password change or reset."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return True
-    device = device_nonce(user, device_credential)
-    account = hashlib.sha256(f"two-factor\0{user.id}\0{user.auth_key}".encode()).hexdigest()[:32]
+    device = device_nonce(user, device_credential, full_log_in_only=True)
+    # Not keyed by auth_key: a password reset, which needs only the mailbox,
+    # must not start the allowance afresh.
+    account = hashlib.sha256(f"two-factor\0{user.id}".encode()).hexdigest()[:32]
     who = f"device-{device}" if device is not None else "strangers"
     key = (current_app.config["RATELIMIT_KEY_PREFIX"], "two-factor", account, who)
     limits = parse_many(current_app.config["TWO_FACTOR_RATE_LIMIT"])
@@ -272,10 +276,18 @@ def turn_off_command(email: str) -> None:
     if user is None or not user.two_factor_enabled:
         raise click.ClickException(f"no account of {email} has two-factor log-in on")
     turn_off(user)
+    # Whoever held the second factor loses what it opened.
+    user.end_all_sessions()
     record(user.id, "two_factor_disabled")
     db.session.commit()
     current_app.logger.info(
         "two-factor log-in turned off by an operator",
         extra={"event": "two_factor_disabled", "user_id": user.id},
     )
-    click.echo(f"two-factor log-in is off for {user.email}; tell its owner to turn it on again")
+    click.echo(
+        f"two-factor log-in is off for {user.email}, and its sessions have ended; "
+        "tell its owner to turn it on again"
+    )
+    if user.is_staff:
+        # Whoever turns it on first, with the password, opens the admin pages.
+        click.echo("at once: this account is an admin, and the password alone can turn it on")

@@ -38,6 +38,12 @@ MAX_QUERY_LENGTH = 254
 MAX_PAGE = 100_000
 
 NOT_ALLOWED = "This needs an admin role that allows it."
+# What every admin route may answer 403 for.
+REFUSED = (
+    "The token lacks the admin scope (insufficient_scope), the account's role does not allow "
+    "this now, or the account has no two-factor log-in.",
+    api_schemas.Problem,
+)
 NEEDS_TWO_FACTOR = (
     "Admin requests need two-factor log-in on your account: turn it on, then log in again."
 )
@@ -106,7 +112,7 @@ def _account(user_id: int) -> User:
 @admin_only(LIST_USERS)
 @documented(
     "Accounts, 20 a page, oldest first; q finds addresses that contain it",
-    responses={200: ("A page of accounts.", api_schemas.AdminUserPage)},
+    responses={200: ("A page of accounts.", api_schemas.AdminUserPage), 403: REFUSED},
     query=(
         {
             "name": "q",
@@ -133,6 +139,11 @@ def users():
         # Addresses are stored in lower case; % and _ match themselves.
         statement = statement.where(User.email.contains(query.lower(), autoescape=True))
     found = db.paginate(statement, page=page, per_page=PER_PAGE, error_out=False)
+    # Reads are logged too: who looked through the accounts, and how.
+    current_app.logger.info(
+        "admin read: accounts listed",
+        extra={"event": "admin_read", "admin_id": g.user.id, "page": page, "search": bool(query)},
+    )
     return jsonify(
         users=[_as_json(account) for account in found.items],
         page=found.page,
@@ -147,11 +158,17 @@ def users():
     "One account",
     responses={
         200: ("The account.", api_schemas.AdminUser),
+        403: REFUSED,
         404: ("No such account.", api_schemas.Problem),
     },
 )
 def user(user_id: int):
-    return jsonify(_as_json(_account(user_id)))
+    account = _account(user_id)
+    current_app.logger.info(
+        "admin read: one account",
+        extra={"event": "admin_read", "admin_id": g.user.id, "user_id": account.id},
+    )
+    return jsonify(_as_json(account))
 
 
 @bp.post("/users/<int:user_id>/disable")
@@ -160,6 +177,7 @@ def user(user_id: int):
     "Disable an account: it cannot log in, and every token of it ends",
     responses={
         200: ("Disabled (or already so).", api_schemas.AdminUser),
+        403: REFUSED,
         404: ("No such account.", api_schemas.Problem),
         409: ("An admin cannot disable their own account.", api_schemas.Problem),
     },
@@ -180,6 +198,7 @@ def disable(user_id: int):
     "Enable a disabled account again",
     responses={
         200: ("Enabled (or already so).", api_schemas.AdminUser),
+        403: REFUSED,
         404: ("No such account.", api_schemas.Problem),
     },
 )
@@ -197,6 +216,7 @@ def enable(user_id: int):
     "End every log-in of an account: its access and refresh tokens stop working",
     responses={
         204: ("Every token of the account ended (the caller's too, if it is theirs).", None),
+        403: REFUSED,
         404: ("No such account.", api_schemas.Problem),
     },
 )

@@ -269,7 +269,7 @@ def reset_password():
     return jsonify(
         message="Your password has been changed, and every log-in ended. Log in again.",
         # A reset lets its device log in while strangers are held back (login_throttle.py).
-        device_token=device_credential(user),
+        device_token=device_credential(user, full_log_in=False),
     )
 
 
@@ -297,7 +297,7 @@ def recognise_device():
     )
     return jsonify(
         message="This device can now log in to your account, with your password.",
-        device_token=device_credential(user),
+        device_token=device_credential(user, full_log_in=False),
     )
 
 
@@ -373,5 +373,5 @@ def confirm_new_address():
     return jsonify(
         message="Your account's address is the new one. Log in with it.",
         # The change voided every device token of the account (login_throttle.py).
-        device_token=device_credential(user),
+        device_token=device_credential(user, full_log_in=False),
     )

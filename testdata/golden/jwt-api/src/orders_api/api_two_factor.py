@@ -87,6 +87,11 @@ def log_in_with_code():
     if pending is None:
         return unauthorized("invalid_grant", PENDING_INVALID)
     user, scope = pending
+    # Scopes dropped from tokens.SCOPES, or from the account's role, since
+    # the password step grant nothing; checked before a code is spent.
+    scopes = granted_scopes(user, frozenset(scope.split()) & SCOPES.keys())
+    if not scopes:
+        return error(NO_SCOPE_OPEN, 400)
     if not two_factor.spend_attempt(user, optional_field("device_token")):
         # No code is checked once the account's allowance is spent.
         current_app.logger.warning(
@@ -96,10 +101,10 @@ def log_in_with_code():
         return error(TOO_MANY, 429)
     code = values["code"]
     if two_factor.accept_totp(user, code):
-        return _logged_in(user, scope)
+        return _logged_in(user, scopes)
     if two_factor.accept_recovery_code(user, code):
         record(user.id, "recovery_code_used")
-        return _logged_in(user, scope)
+        return _logged_in(user, scopes)
     db.session.commit()
     current_app.logger.warning(
         "two-factor code refused", extra={"event": "two_factor_failed", "user_id": user.id}
@@ -108,13 +113,7 @@ def log_in_with_code():
     return unauthorized("invalid_grant", CODE_REFUSED)
 
 
-def _logged_in(user: User, scope: str):
-    # Scopes dropped from tokens.SCOPES, or from the account's role, since
-    # the password step grant nothing (requested_scopes would refuse them).
-    scopes = granted_scopes(user, frozenset(scope.split()) & SCOPES.keys())
-    if not scopes:
-        db.session.commit()
-        return error(NO_SCOPE_OPEN, 400)
+def _logged_in(user: User, scopes: frozenset[str]):
     refresh_token = issue_refresh_token(user, scopes)
     record(user.id, "login")
     db.session.commit()

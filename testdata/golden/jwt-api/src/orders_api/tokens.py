@@ -176,8 +176,8 @@ def verify_access_token(token: str) -> Access:
     scope = claims["scope"]
     if not isinstance(scope, str):
         raise RejectedTokenError("malformed scope")
-    # Scopes no longer in SCOPES grant nothing.
-    return Access(user, frozenset(scope.split()).intersection(SCOPES))
+    # Scopes no longer in SCOPES, or no longer open to the account's role, grant nothing.
+    return Access(user, granted_scopes(user, frozenset(scope.split()).intersection(SCOPES)))
 
 
 def _digest(token: str) -> str:
@@ -265,6 +265,8 @@ def rotate_refresh_token(token: str) -> tuple[Access, str]:
         _revoke_family(family)
         db.session.commit()
         raise RejectedTokenError("refresh token reused; family revoked")
+    # A role taken away since the log-in takes its scopes with it.
+    scopes = granted_scopes(user, scopes)
     following = issue_refresh_token(user, scopes, family, family_expires_at)
     db.session.commit()
     return Access(user, scopes), following

@@ -204,7 +204,7 @@ def login():
         return _problem(ACCOUNT_DISABLED, 403)
     sign_in(user, "passkey_login")
     response = jsonify(redirect=next_url or url_for("main.account"))
-    return remember_device(response, user)
+    return remember_device(response, user, full_log_in=True)
 
 
 def _tell_the_owner(user: User, subject: str, change: str) -> None:

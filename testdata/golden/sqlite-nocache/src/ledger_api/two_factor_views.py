@@ -187,7 +187,7 @@ def setup():
         first_time=True,
         passkeys=passkeys.count_of(user.id),
     )
-    return remember_device(current_app.make_response(page), user)
+    return remember_device(current_app.make_response(page), user, full_log_in=True)
 
 
 def _setup_secret() -> str | None:
