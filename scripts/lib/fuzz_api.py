@@ -109,15 +109,18 @@ def main() -> int:
         "--max-examples", "20",
         "--seed", "20261205",
         "--workers", "1",
-        *(["--tls-verify", args.cafile] if args.cafile else []),
+        *(["--tls-verify", str(Path(args.cafile).resolve())] if args.cafile else []),
         "--report", "junit",
-        "--report-dir", str(args.report),
+        "--report-dir", str(args.report.resolve()),
         "--no-color",
         # It would end the very log-in the run uses (tests/test_openapi.py calls it).
         "--exclude-operation-id", "api_account_log_out_everywhere",
     ]  # fmt: skip
     started = time.monotonic()
-    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    # In the report folder: schemathesis keeps its cache (.schemathesis) in the working directory.
+    run = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=args.report.resolve()
+    )
     output = run.stdout + run.stderr
     # Each phase's heading and the tally under it, such as "Coverage: 21 passed".
     lines = [line.strip() for line in output.splitlines() if line.strip()]
