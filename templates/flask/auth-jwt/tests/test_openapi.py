@@ -18,6 +18,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 
 from .accounts import NEW_PASSWORD, PASSWORD, bearer, log_in, register, tokens
+from .authenticator import SoftAuthenticator
 
 DOCUMENT = "/api/v1/openapi.json"
 ADA = "ada@example.com"
@@ -121,6 +122,30 @@ def _as_admin(method: str, path: str) -> Callable[[Caller], object]:
     return scenario
 
 
+def _passkey_added(c: Caller) -> SoftAuthenticator:
+    """Ada adds a passkey, as the client application's page would."""
+    key = SoftAuthenticator(origin="http://localhost:3000", rp_id="localhost")
+    started = c.post("/api/v1/me/passkeys/options", {"name": "Phone", "password": PASSWORD})
+    body = started.get_json()
+    answer = {"ceremony_token": body["ceremony_token"], "credential": key.create(body["options"])}
+    c.added = c.post("/api/v1/me/passkeys", answer)
+    return key
+
+
+def _passkey_log_in(c: Caller):
+    key = _passkey_added(c)
+    started = c.post("/api/v1/auth/passkey/options", auth=False).get_json()
+    answer = key.get(started["options"])
+    body = {"ceremony_token": started["ceremony_token"], "credential": answer}
+    return c.post("/api/v1/auth/passkey", body, auth=False)
+
+
+def _passkey_removed(c: Caller):
+    _passkey_added(c)
+    passkey = c.added.get_json()["id"]
+    return c.client.delete(f"/api/v1/me/passkeys/{passkey}", headers=c.auth)
+
+
 def _with_two_factor(path: str) -> Callable[[Caller], object]:
     def scenario(c: Caller):
         _two_factor_on(c)
@@ -186,6 +211,14 @@ SCENARIOS: dict[str, Callable[[Caller], object]] = {
     "api_two_factor_turn_on": _two_factor_on,
     "api_two_factor_new_recovery_codes": _with_two_factor("/api/v1/me/two-factor/recovery-codes"),
     "api_two_factor_turn_off": _with_two_factor("/api/v1/me/two-factor/off"),
+    "api_passkeys_index": lambda c: c.client.get("/api/v1/me/passkeys", headers=c.auth),
+    "api_passkeys_registration_options": lambda c: c.post(
+        "/api/v1/me/passkeys/options", {"name": "Phone", "password": PASSWORD}
+    ),
+    "api_passkeys_add": lambda c: _passkey_added(c) and c.added,
+    "api_passkeys_remove": _passkey_removed,
+    "api_passkeys_login_options": lambda c: c.post("/api/v1/auth/passkey/options", auth=False),
+    "api_passkeys_login": _passkey_log_in,
     "api_admin_users": _as_admin("GET", "/api/v1/admin/users?q=example&page=1"),
     "api_admin_user": _as_admin("GET", "/api/v1/admin/users/{grace}"),
     "api_admin_disable": _as_admin("POST", "/api/v1/admin/users/{grace}/disable"),

@@ -32,6 +32,9 @@ WITHOUT_ACCESS_TOKEN = {
     "api_links.confirm_new_address",
     # The second step of a log-in: the password step's two_factor_token instead.
     "api_two_factor.log_in_with_code",
+    # Passkey log-ins: the authenticator's signed answer instead.
+    "api_passkeys.login_options",
+    "api_passkeys.login",
     # The OpenAPI document, public like the API it describes.
     "api_docs.openapi_json",
 }

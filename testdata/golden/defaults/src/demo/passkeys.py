@@ -75,6 +75,10 @@ class PasskeyRefusedError(Exception):
     log, never for the client."""
 
 
+class PasskeyLimitError(PasskeyRefusedError):
+    """The account holds PASSKEYS_PER_ACCOUNT passkeys already."""
+
+
 def relying_party() -> tuple[str, str] | None:
     """(RP ID, origin) of this request, or None where passkeys cannot work:
     a site opened by its IP address, or (with PASSKEY_RP_ID) at an origin
@@ -212,8 +216,10 @@ def register(user: User, credential: object) -> Passkey:
         MAX_PUBLIC_KEY
     ):
         raise PasskeyRefusedError("the credential id or public key is too long")
+    # The account's row locked first: two additions at once count one after the other.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     if count_of(user.id) >= PASSKEYS_PER_ACCOUNT:
-        raise PasskeyRefusedError("the account holds as many passkeys as it may")
+        raise PasskeyLimitError("the account holds as many passkeys as it may")
     passkey = Passkey(
         user_id=user.id,
         credential_id=verified.credential_id,

@@ -16,6 +16,7 @@ from . import (
     api_admin,
     api_links,
     api_notes,
+    api_passkeys,
     api_two_factor,
     config,
     errors,
@@ -65,6 +66,7 @@ def create_app(
     app.register_blueprint(api_account.bp)
     app.register_blueprint(api_notes.bp)
     app.register_blueprint(api_two_factor.bp)
+    app.register_blueprint(api_passkeys.bp)
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(openapi.bp)
     security_events.init_app(app)

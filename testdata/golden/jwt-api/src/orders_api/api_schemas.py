@@ -93,6 +93,25 @@ class TwoFactorLogIn(Schema):
     )
 
 
+class PasskeyStart(Schema):
+    name: Text = Field(description="What the owner calls it.", examples=["Phone"], max_length=60)
+    password: Text = Field(description="The current password.")
+
+
+class PasskeyAnswer(Schema):
+    ceremony_token: Text = Field(description="The options' ceremony_token.", max_length=100)
+    credential: dict[str, object] = Field(
+        description="The browser's answer (PublicKeyCredential.toJSON())."
+    )
+
+
+class PasskeyLogIn(PasskeyAnswer):
+    scope: str | None = Field(
+        default=None,
+        description="Space-separated scopes to ask for; all of them when left out.",
+    )
+
+
 class NoteBody(Schema):
     title: Text = Field(examples=["Groceries"])
     body: str = Field(default="", examples=["eggs, flour"])
@@ -153,6 +172,27 @@ class RecoveryCodes(Schema):
 
 class TwoFactorOn(LoginTokens):
     recovery_codes: list[str] = Field(description="Shown once; each logs in once, for a code.")
+
+
+class CeremonyOptions(Schema):
+    options: dict[str, object] = Field(
+        description="For navigator.credentials.create() or .get(), as JSON (WebAuthn Level 3)."
+    )
+    ceremony_token: str = Field(description="Send it back with the answer, within 5 minutes.")
+
+
+class PasskeyInfo(Schema):
+    id: int
+    name: str
+    created_at: str = Field(description="ISO 8601, UTC.")
+    last_used_at: str | None = Field(description="ISO 8601, UTC; null if never used.")
+    synced: bool = Field(description="Whether the authenticator says the key is backed up.")
+
+
+class PasskeyList(Schema):
+    passkeys: list[PasskeyInfo]
+    available: bool = Field(description="False when CLIENT_APP_URL is at an IP address.")
+    limit: int = Field(description="The most passkeys an account may hold.")
 
 
 class Profile(Schema):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -244,6 +245,17 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
                 "TWO_FACTOR_ISSUER",
                 "orders-api",
             ),
+            # Passkeys (passkeys.py): the domain they belong to. Unset, the
+            # host name of CLIENT_APP_URL; set a parent domain (example.com)
+            # for passkeys that work on its subdomains too, and then list the
+            # origins that may use them in PASSKEY_ORIGINS.
+            "PASSKEY_RP_ID": environ.get("PASSKEY_RP_ID", ""),
+            "PASSKEY_ORIGINS": _list(environ.get("PASSKEY_ORIGINS")),
+            # The name an authenticator shows beside the site's passkeys.
+            "PASSKEY_RP_NAME": environ.get(
+                "PASSKEY_RP_NAME",
+                "orders-api",
+            ),
             # How long a client that logged in (its device token) stays one of the account's.
             "DEVICE_TOKEN_DAYS": _int(environ, "DEVICE_TOKEN_DAYS", 180),
         }
@@ -288,12 +300,54 @@ def validate_settings(settings: Mapping[str, Any]) -> None:
             f"got {settings['PASSWORD_HASHING_WAIT_SECONDS']}"
         )
     _validate_password_policy(settings)
+    _validate_passkeys(settings["PASSKEY_RP_ID"], settings["PASSKEY_ORIGINS"])
+    client_app = settings["CLIENT_APP_URL"]
+    listed = settings["PASSKEY_ORIGINS"]
+    if settings["PASSKEY_RP_ID"] and client_app and origin_of(client_app) not in listed:
+        # The client application is where passkeys are used (passkeys.py).
+        raise ConfigError(
+            "PASSKEY_ORIGINS must include the origin of CLIENT_APP_URL "
+            f"({origin_of(client_app)}), whose pages ask for passkeys"
+        )
     if not 1 <= settings["JWT_SESSION_DAYS"] <= 365:
         raise ConfigError(
             f"JWT_SESSION_DAYS must be from 1 to 365; got {settings['JWT_SESSION_DAYS']}"
         )
     _validate_mail(settings)
     _validate_account_limits(settings)
+
+
+def _validate_passkeys(rp_id: str, origins: list[str]) -> None:
+    # A domain name as browsers take it: no scheme, port or path, and never
+    # an IP address, which WebAuthn refuses.
+    label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    if rp_id and not re.fullmatch(rf"(?=.{{1,253}}$)({label}\.)*[a-z]{{2,63}}", rp_id):
+        raise ConfigError(
+            "PASSKEY_RP_ID must be a domain name in lower case, without scheme, port or path "
+            f"(such as example.com), or unset for CLIENT_APP_URL's host name; got {rp_id!r}"
+        )
+    # With a parent domain, any subdomain's page could ask for its passkeys:
+    # only the origins listed here may use them.
+    if rp_id and not origins:
+        raise ConfigError(
+            "PASSKEY_ORIGINS must list the origins that use passkeys of PASSKEY_RP_ID "
+            f"(such as https://{rp_id},https://app.{rp_id})"
+        )
+    if origins and not rp_id:
+        raise ConfigError("PASSKEY_ORIGINS needs PASSKEY_RP_ID, the domain of its origins")
+    for origin in origins:
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        if (
+            parts.scheme not in ("https", "http")
+            or (parts.scheme == "http" and host != "localhost")
+            or origin != f"{parts.scheme}://{parts.netloc}"
+            or not (host == rp_id or host.endswith("." + rp_id))
+        ):
+            raise ConfigError(
+                "each of PASSKEY_ORIGINS must be https://HOST[:PORT] (http only for localhost), "
+                f"with HOST {rp_id} or a subdomain of it, and nothing after; got {origin!r}"
+            )
 
 
 def _validate_production(settings: Mapping[str, Any]) -> None:
@@ -488,6 +542,19 @@ def _validate_client_app_url(settings: Mapping[str, Any]) -> None:
             "https://app.example.com (http only to a loopback host), without a query or "
             f"fragment; got {raw!r}"
         )
+
+
+def origin_of(url: str) -> str:
+    """The origin of URL as a browser writes it: scheme, host name in lower
+    case, and the port only when it is not the scheme's own."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    shown = f":{port}" if port is not None and port != default else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{shown}"
 
 
 def _is_client_app_url(raw: str) -> bool:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -43,6 +52,9 @@ class User(db.Model):
     # Set while an admin or operator has disabled the account: no log-in,
     # and no token of it is accepted.
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The account's user handle for passkeys (passkeys.py), 64 random bytes in
+    # base64url: not its id or address, which the authenticator would keep.
+    passkey_user_id: Mapped[str | None] = mapped_column(String(86))
 
     @property
     def two_factor_enabled(self) -> bool:
@@ -124,3 +136,49 @@ class RecoveryCode(db.Model):
     # The unique constraint's index, led by user_id, serves look-ups by account.
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class Passkey(db.Model):
+    """A passkey (passkeys.py): the public key of a key pair that an
+    authenticator (a phone, a security key, a password manager) keeps for
+    the client application's site, registered by the account's owner.
+    Deleted with the account."""
+
+    __tablename__ = "passkeys"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The authenticator's id of the key (up to 1023 bytes), found by its
+    # SHA-256 digest, which every database can index.
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary)
+    credential_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # COSE-encoded public key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The authenticator's signature counter at the last log-in: a lower or
+    # equal one later means a cloned key (synced passkeys always send 0).
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(60))
+    # Whether the authenticator says the key is backed up (synced), as shown to the owner.
+    backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasskeyCeremony(db.Model):
+    """A challenge waiting for its answer (passkeys.py), found by the digest
+    of the ceremony token the client holds, deleted when answered or once
+    passkeys.CEREMONY_SECONDS have passed."""
+
+    __tablename__ = "passkey_ceremonies"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # The challenge and what the answer is checked against, as JSON.
+    state: Mapped[str] = mapped_column(String(1000))
+    # Unix time the challenge was made.
+    started: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -1,20 +1,21 @@
 """Passkeys (WebAuthn): log in with a key pair that an authenticator (a
 phone, a security key, a password manager) keeps for this site, instead of a
-password. The browser does the asking (static/passkeys.js); this module makes
+password. The client application's page does the asking (api_passkeys.py); this module makes
 the challenges and checks the answers with the `webauthn` package.
 
-- The relying party is this site: its ID is the host name the request came
-  to (TRUSTED_HOSTS limits which), and the origin is the request's own; or
-  PASSKEY_RP_ID, a parent domain, with the origins PASSKEY_ORIGINS lists. A
-  browser puts the page's real origin in what it signs, so a look-alike site
-  that relays our pages cannot use an answer it gets.
-  An IP address cannot be an RP ID: opened as http://127.0.0.1, the site
-  offers no passkeys (open http://localhost instead).
+- The relying party is the client application at CLIENT_APP_URL, whose
+  pages call this API: its ID is that URL's host name and the origin its
+  own; or PASSKEY_RP_ID, a parent domain, with the origins PASSKEY_ORIGINS
+  lists. A browser puts the page's real origin in what it signs, so a
+  look-alike site that relays the API cannot use an answer it gets.
+  An IP address cannot be an RP ID: a CLIENT_APP_URL at one offers none.
 - User verification is required (a PIN, a fingerprint or a face on the
   authenticator), so a passkey log-in is two factors in one: it does not ask
   for the TOTP code of two-factor log-in too.
-- Each challenge is 64 random bytes, kept in the session for
-  CEREMONY_SECONDS and taken out when an answer comes, right or wrong.
+- Each challenge is 64 random bytes, kept in the database (passkey
+  ceremonies) for CEREMONY_SECONDS under the digest of a random ceremony
+  token the client sends back with its answer, and deleted when an answer
+  comes, right or wrong: of two answers at once, one deletes it.
 - A log-in finds the passkey by its credential id and checks that the user
   handle the authenticator returns is the account's, and the signature
   counter: a counter that does not grow (once it is not 0) means a cloned
@@ -26,14 +27,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, request, session
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from webauthn import (
     generate_authentication_options,
@@ -56,10 +58,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from .config import origin_of
 from .extensions import db
-from .models import Passkey, User
+from .models import Passkey, PasskeyCeremony, User
 
-CEREMONY_KEY = "passkey_ceremony"
 # How long a browser has to answer a challenge (and the timeout it is given).
 CEREMONY_SECONDS = 300
 NAME_LENGTH = 60
@@ -75,21 +77,23 @@ class PasskeyRefusedError(Exception):
     log, never for the client."""
 
 
-def relying_party() -> tuple[str, str] | None:
-    """(RP ID, origin) of this request, or None where passkeys cannot work:
-    a site opened by its IP address, or (with PASSKEY_RP_ID) at an origin
-    PASSKEY_ORIGINS does not list."""
-    origin = f"{request.scheme}://{request.host}"
+class PasskeyLimitError(PasskeyRefusedError):
+    """The account holds PASSKEYS_PER_ACCOUNT passkeys already."""
+
+
+def relying_party() -> tuple[str, list[str]] | None:
+    """(RP ID, the origins whose pages may answer), or None where passkeys
+    cannot work: a CLIENT_APP_URL at an IP address."""
     rp_id = current_app.config["PASSKEY_RP_ID"]
     if rp_id:
-        # Not the Host header alone: any subdomain's page can ask a browser
-        # for the parent domain's passkeys.
-        return (rp_id, origin) if origin in current_app.config["PASSKEY_ORIGINS"] else None
+        # config.py checked that each of these lies under the RP ID.
+        return rp_id, list(current_app.config["PASSKEY_ORIGINS"])
+    origin = origin_of(current_app.config["CLIENT_APP_URL"])
     host = urlsplit(origin).hostname or ""
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return host, origin
+        return host, [origin]
     return None
 
 
@@ -97,7 +101,7 @@ def available() -> bool:
     return relying_party() is not None
 
 
-def _party() -> tuple[str, str]:
+def _party() -> tuple[str, list[str]]:
     party = relying_party()
     if party is None:
         raise PasskeyRefusedError("passkeys need a host name, not an IP address")
@@ -128,33 +132,59 @@ def count_of(user_id: int) -> int:
     )
 
 
-def _begin(kind: str, challenge: bytes, **extra: Any) -> None:
-    session[CEREMONY_KEY] = {
-        "kind": kind,
-        "challenge": bytes_to_base64url(challenge),
-        "at": int(time.time()),
-        **extra,
-    }
+def _begin(kind: str, challenge: bytes, **extra: Any) -> str:
+    """Keep CHALLENGE for an answer of KIND; the ceremony token that names it."""
+    token = secrets.token_urlsafe(32)
+    now = time.time()
+    # Ceremonies nobody answered go as new ones come.
+    db.session.execute(
+        delete(PasskeyCeremony).where(PasskeyCeremony.started < int(now) - CEREMONY_SECONDS)
+    )
+    state = {"challenge": bytes_to_base64url(challenge), **extra}
+    db.session.add(
+        PasskeyCeremony(
+            token_digest=_token_digest(token), kind=kind, state=json.dumps(state), started=int(now)
+        )
+    )
+    db.session.commit()
+    return token
 
 
-def _take(kind: str) -> dict[str, Any]:
-    """The session's challenge for KIND, taken out of it: an answer is
+def _take(kind: str, token: object) -> dict[str, Any]:
+    """The challenge of ceremony TOKEN for KIND, deleted: an answer is
     checked against a challenge once."""
-    ceremony = session.pop(CEREMONY_KEY, None)
-    if not isinstance(ceremony, dict) or ceremony.get("kind") != kind:
-        raise PasskeyRefusedError("no challenge of this kind in the session")
-    if time.time() - ceremony.get("at", 0) > CEREMONY_SECONDS:
+    if not isinstance(token, str) or not token or len(token) > 100:
+        raise PasskeyRefusedError("no ceremony token")
+    ceremony = db.session.scalar(
+        select(PasskeyCeremony).where(PasskeyCeremony.token_digest == _token_digest(token))
+    )
+    if ceremony is None:
+        raise PasskeyRefusedError("no challenge for this token")
+    # Deleted first: an answer of the wrong kind spends it too.
+    taken = db.session.execute(
+        delete(PasskeyCeremony).where(PasskeyCeremony.id == ceremony.id)
+    ).rowcount
+    db.session.commit()
+    if taken != 1:
+        raise PasskeyRefusedError("another answer took this challenge")
+    if ceremony.kind != kind:
+        raise PasskeyRefusedError("the challenge was made for another kind of answer")
+    if time.time() - ceremony.started > CEREMONY_SECONDS:
         raise PasskeyRefusedError("the challenge expired")
-    return ceremony
+    return json.loads(ceremony.state)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _challenge_bytes(ceremony: dict[str, Any]) -> bytes:
     return base64url_to_bytes(ceremony["challenge"])
 
 
-def registration_options(user: User, name: str) -> str:
-    """The options, as JSON, for the browser to make a passkey for USER
-    called NAME; the challenge waits in the session."""
+def registration_options(user: User, name: str) -> tuple[str, str]:
+    """The options, as JSON, for the client's page to make a passkey for
+    USER called NAME, and the ceremony token its answer comes back with."""
     rp_id, _ = _party()
     if user.passkey_user_id is None:
         # Set once: of two first registrations at once, both get the winner's.
@@ -185,14 +215,15 @@ def registration_options(user: User, name: str) -> str:
             for passkey in passkeys_of(user.id)
         ],
     )
-    _begin("register", challenge, user_id=user.id, handle=user.passkey_user_id, name=name)
-    return options_to_json(options)
+    token = _begin("register", challenge, user_id=user.id, handle=user.passkey_user_id, name=name)
+    return options_to_json(options), token
 
 
-def register(user: User, credential: object) -> Passkey:
-    """The new passkey of USER from the browser's answer CREDENTIAL (added to
-    the session, not committed), or PasskeyRefusedError."""
-    ceremony = _take("register")
+def register(user: User, credential: object, ceremony_token: object) -> Passkey:
+    """The new passkey of USER from the answer CREDENTIAL to the ceremony of
+    CEREMONY_TOKEN (added to the session, not committed), or
+    PasskeyRefusedError."""
+    ceremony = _take("register", ceremony_token)
     if ceremony.get("user_id") != user.id or ceremony.get("handle") != user.passkey_user_id:
         raise PasskeyRefusedError("the challenge was made for another account or user handle")
     if not isinstance(credential, dict):
@@ -212,8 +243,10 @@ def register(user: User, credential: object) -> Passkey:
         MAX_PUBLIC_KEY
     ):
         raise PasskeyRefusedError("the credential id or public key is too long")
+    # The account's row locked first: two additions at once count one after the other.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     if count_of(user.id) >= PASSKEYS_PER_ACCOUNT:
-        raise PasskeyRefusedError("the account holds as many passkeys as it may")
+        raise PasskeyLimitError("the account holds as many passkeys as it may")
     passkey = Passkey(
         user_id=user.id,
         credential_id=verified.credential_id,
@@ -232,9 +265,10 @@ def register(user: User, credential: object) -> Passkey:
     return passkey
 
 
-def authentication_options(next_url: str | None) -> str:
-    """The options, as JSON, for the browser to log in with any passkey of
-    this site it holds (no list of allowed keys: the browser offers them)."""
+def authentication_options() -> tuple[str, str]:
+    """The options, as JSON, for the client's page to log in with any
+    passkey of this site the browser holds (no list of allowed keys: the
+    browser offers them), and the ceremony token its answer comes back with."""
     rp_id, _ = _party()
     challenge = secrets.token_bytes(64)
     options = generate_authentication_options(
@@ -243,14 +277,14 @@ def authentication_options(next_url: str | None) -> str:
         timeout=CEREMONY_SECONDS * 1000,
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    _begin("login", challenge, next=next_url)
-    return options_to_json(options)
+    return options_to_json(options), _begin("login", challenge)
 
 
-def authenticate(credential: object) -> tuple[User, str | None]:
-    """The account whose passkey made CREDENTIAL, and the page the log-in
-    was for; its signature counter is moved on. PasskeyRefusedError otherwise."""
-    ceremony = _take("login")
+def authenticate(credential: object, ceremony_token: object) -> User:
+    """The account whose passkey made CREDENTIAL, the answer to the ceremony
+    of CEREMONY_TOKEN; its signature counter is moved on.
+    PasskeyRefusedError otherwise."""
+    ceremony = _take("login", ceremony_token)
     if not isinstance(credential, dict):
         raise PasskeyRefusedError("the answer is not a JSON object")
     try:
@@ -289,7 +323,7 @@ def authenticate(credential: object) -> tuple[User, str | None]:
     ).rowcount
     if moved != 1:
         raise PasskeyRefusedError("another log-in used this signature counter")
-    return user, ceremony.get("next")
+    return user
 
 
 def _user_handle(user: User) -> bytes:
