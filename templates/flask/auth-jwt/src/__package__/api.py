@@ -106,6 +106,19 @@ def token_response(
     return jsonify(token_fields(user, scopes, refresh_token, new_device=new_device))
 
 
+def logged_in(user: User, scopes: frozenset[str], event: str = "login", message: str = "log-in"):
+    """A log-in whose every factor is checked: a new family of refresh
+    tokens, the security event EVENT with its log line MESSAGE, and the
+    tokens, with a new device token."""
+    refresh_token = issue_refresh_token(user, scopes)
+    record(user.id, event)
+    db.session.commit()
+    current_app.logger.info(
+        message, extra={"event": event, "user_id": user.id, "scope": scope_text(scopes)}
+    )
+    return token_response(user, scopes, refresh_token, new_device=True)
+
+
 def token_required(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let the request through only with a valid bearer access token good
     for ``scope`` (one of tokens.SCOPES); the user is then in ``g.user`` and
@@ -242,13 +255,7 @@ def token():
         if user.two_factor_enabled:
             db.session.commit()
             return _ask_for_second_factor(user, scopes)
-        refresh_token = issue_refresh_token(user, scopes)
-        record(user.id, "login")
-        db.session.commit()
-        current_app.logger.info(
-            "log-in", extra={"event": "login", "user_id": user.id, "scope": scope_text(scopes)}
-        )
-        return token_response(user, scopes, refresh_token, new_device=True)
+        return logged_in(user, scopes)
     current_app.logger.warning(
         "log-in failed", extra={"event": "login_failed", "user_id": user.id if user else None}
     )

@@ -20,7 +20,7 @@ import json
 from flask import current_app, g, jsonify
 
 from . import api_schemas, passkeys
-from .api import ACCOUNT_DISABLED, NO_SCOPE_OPEN, token_required, token_response
+from .api import ACCOUNT_DISABLED, NO_SCOPE_OPEN, logged_in, token_required
 from .api_account import REFUSED_CURRENT_CREDENTIAL, current_password_ok
 from .api_requests import (
     api_blueprint,
@@ -41,7 +41,6 @@ from .tokens import (
     SCOPES,
     UnknownScopeError,
     granted_scopes,
-    issue_refresh_token,
     requested_scopes,
     scope_text,
 )
@@ -237,14 +236,7 @@ def login():
     if not scopes:
         db.session.commit()
         return error(NO_SCOPE_OPEN, 400)
-    refresh_token = issue_refresh_token(user, scopes)
-    record(user.id, "passkey_login")
-    db.session.commit()
-    current_app.logger.info(
-        "log-in with a passkey",
-        extra={"event": "passkey_login", "user_id": user.id, "scope": scope_text(scopes)},
-    )
-    return token_response(user, scopes, refresh_token, new_device=True)
+    return logged_in(user, scopes, "passkey_login", "log-in with a passkey")
 
 
 def _tell_the_owner(user: User, subject: str, change: str) -> None:

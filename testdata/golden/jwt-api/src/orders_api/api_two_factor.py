@@ -24,7 +24,7 @@ import time
 from flask import current_app, g, jsonify
 
 from . import api_schemas, two_factor
-from .api import NO_SCOPE_OPEN, token_fields, token_required, token_response
+from .api import NO_SCOPE_OPEN, logged_in, token_fields, token_required
 from .api_account import REFUSED_CURRENT_CREDENTIAL, current_password_ok
 from .api_requests import (
     api_blueprint,
@@ -41,7 +41,7 @@ from .models import User
 from .openapi import documented
 from .security_events import record, record_unsolicited
 from .stored_secrets import UnreadableSecretError, decrypt, encrypt
-from .tokens import SCOPES, granted_scopes, issue_refresh_token, scope_text
+from .tokens import SCOPES, granted_scopes, issue_refresh_token
 
 bp = api_blueprint("api_two_factor", "/api/v1")
 
@@ -101,26 +101,16 @@ def log_in_with_code():
         return error(TOO_MANY, 429)
     code = values["code"]
     if two_factor.accept_totp(user, code):
-        return _logged_in(user, scopes)
+        return logged_in(user, scopes)
     if two_factor.accept_recovery_code(user, code):
         record(user.id, "recovery_code_used")
-        return _logged_in(user, scopes)
+        return logged_in(user, scopes)
     db.session.commit()
     current_app.logger.warning(
         "two-factor code refused", extra={"event": "two_factor_failed", "user_id": user.id}
     )
     record_unsolicited(user.id, "two_factor_failed")
     return unauthorized("invalid_grant", CODE_REFUSED)
-
-
-def _logged_in(user: User, scopes: frozenset[str]):
-    refresh_token = issue_refresh_token(user, scopes)
-    record(user.id, "login")
-    db.session.commit()
-    current_app.logger.info(
-        "log-in", extra={"event": "login", "user_id": user.id, "scope": scope_text(scopes)}
-    )
-    return token_response(user, scopes, refresh_token, new_device=True)
 
 
 @bp.get("/me/two-factor")
