@@ -153,6 +153,8 @@ try {
       step("signed in at the development provider's page");
     }
     step("logged in through the identity provider: on /account");
+    // Every account page links its notes: a missing link fails the proof.
+    await notes(page);
   }
 
   if (login === "form" || login === "provider") {
@@ -339,7 +341,7 @@ try {
     await logIn(there, secret, moved);
     if (new URL(there.url()).pathname !== "/account") throw new Error(`the new address did not log in: ${there.url()}`);
     step("the new address logs in");
-    if (await there.locator("text=Your notes").count()) await notes(there);
+    await notes(there);
     // Every form log-in offers both: a missing link fails the proof rather than skipping it.
     await twoFactor(there, secret, moved);
     await passkeys(there, secret);

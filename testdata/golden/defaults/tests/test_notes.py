@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import delete, func, insert, select
 
-from .accounts import log_in, register
+from .accounts import log_in, log_out_everywhere, register
 
 ADA = "ada@example.com"
 GRACE = "grace@example.com"
@@ -21,11 +21,28 @@ def app(make_app):
     return make_app(migrated=True, LOGIN_RATE_LIMIT="100 per minute")
 
 
-def signed_in(app, csrf_token, email):
-    register(app.test_client(), csrf_token, email=email)
-    client = app.test_client()
-    assert log_in(client, csrf_token, email=email).status_code == 302
-    return client
+@pytest.fixture
+def logged_in(app, csrf_token, mail_server):
+    """Log in to the account at an address in a new browser, and return it."""
+
+    def browser(email):
+        client = app.test_client()
+        assert log_in(client, csrf_token, email=email).status_code == 302
+        return client
+
+    return browser
+
+
+@pytest.fixture
+def signed_in(app, csrf_token, logged_in):
+    """Register an account at an address, log in to it in a new browser,
+    and return the browser."""
+
+    def browser(email):
+        register(app.test_client(), csrf_token, email=email)
+        return logged_in(email)
+
+    return browser
 
 
 def write(client, csrf_token, title, body="", path="/notes/new"):
@@ -56,8 +73,8 @@ def listed_titles(client, query=""):
     return re.findall(r'<a href="/notes/\d+">([^<]+)</a>', html)
 
 
-def test_an_account_writes_reads_changes_and_deletes_its_notes(app, csrf_token, mail_server):
-    ada = signed_in(app, csrf_token, ADA)
+def test_an_account_writes_reads_changes_and_deletes_its_notes(app, csrf_token, signed_in):
+    ada = signed_in(ADA)
     assert write(ada, csrf_token, "Groceries", "eggs, flour").status_code == 302
     (note_id,) = note_ids(app, ADA)
     assert listed_titles(ada) == ["Groceries"]
@@ -70,11 +87,11 @@ def test_an_account_writes_reads_changes_and_deletes_its_notes(app, csrf_token, 
     assert stored(app, note_id) is None
 
 
-def test_another_accounts_note_answers_404_to_everything(app, csrf_token, mail_server):
-    ada = signed_in(app, csrf_token, ADA)
+def test_another_accounts_note_answers_404_to_everything(app, csrf_token, signed_in):
+    ada = signed_in(ADA)
     write(ada, csrf_token, "Ada secret", "the formula")
     (note_id,) = note_ids(app, ADA)
-    grace = signed_in(app, csrf_token, GRACE)
+    grace = signed_in(GRACE)
     token = csrf_token(grace.get("/notes/new").get_data(as_text=True))
     read = grace.get(f"/notes/{note_id}")
     assert read.status_code == 404 and "the formula" not in read.get_data(as_text=True)
@@ -90,11 +107,11 @@ def test_another_accounts_note_answers_404_to_everything(app, csrf_token, mail_s
     assert (missing.status_code, missing.get_data()) == (404, read.get_data())
 
 
-def test_guessing_ids_finds_nothing_of_anyone_elses(app, csrf_token, mail_server):
-    ada = signed_in(app, csrf_token, ADA)
+def test_guessing_ids_finds_nothing_of_anyone_elses(app, csrf_token, signed_in):
+    ada = signed_in(ADA)
     for n in range(5):
         write(ada, csrf_token, f"ada {n}")
-    grace = signed_in(app, csrf_token, GRACE)
+    grace = signed_in(GRACE)
     write(grace, csrf_token, "grace own")
     (own,) = note_ids(app, GRACE)
     opened = [n for n in range(1, 60) if grace.get(f"/notes/{n}").status_code != 404]
@@ -103,25 +120,32 @@ def test_guessing_ids_finds_nothing_of_anyone_elses(app, csrf_token, mail_server
     assert sorted(listed_titles(ada)) == [f"ada {n}" for n in range(5)]
 
 
-def test_every_notes_page_needs_a_log_in(app, csrf_token, mail_server):
-    ada = signed_in(app, csrf_token, ADA)
+def test_every_notes_page_needs_a_log_in(app, csrf_token, signed_in, logged_in):
+    ada = signed_in(ADA)
     write(ada, csrf_token, "Private")
     (note_id,) = note_ids(app, ADA)
+    # A browser whose session has ended still holds a valid CSRF token, so
+    # its POSTs get past that check to the log-in check; a visitor's cannot.
+    ended = logged_in(ADA)
+    token = csrf_token(ended.get("/notes/new").get_data(as_text=True))
+    assert log_out_everywhere(ada, csrf_token).status_code == 302
     visitor = app.test_client()
-    token = csrf_token(visitor.get("/auth/login").get_data(as_text=True))
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("notes.")]
     assert len(rules) == 4
     for rule in rules:
         path = rule.rule.replace("<int:note_id>", str(note_id))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = visitor.open(path, method=method, data={"csrf_token": token, "title": "x"})
-            assert response.status_code == 302, (method, path)
-            assert "/auth/login" in response.headers["Location"]
+            answers = [ended.open(path, method=method, data={"csrf_token": token, "title": "x"})]
+            if method == "GET":
+                answers.append(visitor.get(path))
+            for response in answers:
+                assert response.status_code == 302, (method, path)
+                assert "/auth/login" in response.headers["Location"]
     assert stored(app, note_id).title == "Private"
 
 
-def test_input_is_checked_on_the_server(app, csrf_token, mail_server):
-    ada = signed_in(app, csrf_token, ADA)
+def test_input_is_checked_on_the_server(app, csrf_token, signed_in):
+    ada = signed_in(ADA)
     assert write(ada, csrf_token, "").status_code == 400
     assert write(ada, csrf_token, "t" * 201).status_code == 400
     assert write(ada, csrf_token, "ok", "b" * 10_001).status_code == 400
@@ -139,10 +163,8 @@ def test_input_is_checked_on_the_server(app, csrf_token, mail_server):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
-def test_a_list_comes_a_page_at_a_time(app, csrf_token, mail_server):
-    signed_in(app, csrf_token, ADA)
-    ada = app.test_client()
-    log_in(ada, csrf_token)
+def test_a_list_comes_a_page_at_a_time(app, csrf_token, signed_in):
+    ada = signed_in(ADA)
     with app.app_context():
         db = app.extensions["sqlalchemy"]
         users, notes = (db.metadata.tables[name] for name in ("users", "notes"))
@@ -161,17 +183,16 @@ def test_a_list_comes_a_page_at_a_time(app, csrf_token, mail_server):
     assert ada.get("/notes?page=" + "9" * 30).status_code == 200
 
 
-def test_an_account_holds_a_bounded_number_of_notes(make_app, csrf_token, mail_server, monkeypatch):
-    app = make_app(migrated=True, LOGIN_RATE_LIMIT="100 per minute")
+def test_an_account_holds_a_bounded_number_of_notes(app, csrf_token, signed_in, monkeypatch):
     note_model = importlib.import_module(f"{app.import_name}.note_model")
     monkeypatch.setattr(note_model, "NOTES_PER_ACCOUNT", 2)
-    ada = signed_in(app, csrf_token, ADA)
+    ada = signed_in(ADA)
     assert [write(ada, csrf_token, f"n{n}").status_code for n in range(3)] == [302, 302, 400]
     assert len(note_ids(app, ADA)) == 2
 
 
-def test_notes_go_with_the_account(app, csrf_token, mail_server):
-    ada = signed_in(app, csrf_token, ADA)
+def test_notes_go_with_the_account(app, csrf_token, signed_in):
+    ada = signed_in(ADA)
     write(ada, csrf_token, "Gone soon")
     with app.app_context():
         db = app.extensions["sqlalchemy"]

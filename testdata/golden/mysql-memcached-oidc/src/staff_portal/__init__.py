@@ -19,6 +19,7 @@ from . import (
     health,
     logs,
     main,
+    notes,
     security,
     security_events,
     sessions,
@@ -58,6 +59,7 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(account_actions.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(notes.bp)
     app.register_blueprint(security_events.bp)
     security_events.init_app(app)
     extensions.skip_idle_rate_limit_check(app)
