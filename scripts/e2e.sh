@@ -19,7 +19,9 @@
 #     or console error, and saves a screenshot under $ARTIFACTS; a project that
 #     sends mail sends it to its own catcher (tests/dev_mail.py) on loopback,
 #     and Chromium follows a mailed password reset link and sees the old
-#     session end;
+#     session end; with an API (jwt), schemathesis fuzzes it from its OpenAPI
+#     document, then a page at CLIENT_APP_URL registers through it, adds a
+#     passkey from a virtual authenticator and logs in with it;
 #   - the MDN HTTP Observatory scanner grades the running app (target A+);
 #   - the Mermaid diagrams of docs/threat-model.md render (mermaid-cli).
 # Needs root (ports 80 and 443, Debian packages). Installs what it needs.
@@ -201,8 +203,10 @@ prove_live() { # prove_live NAME FLAGS
   venv_from_lock "$dir/requirements-dev.lock" "$venv" || { echo "  FAIL installing the lock"; return 1; }
   install_project "$venv" "$dir" || { echo "  FAIL installing the project"; return 1; }
 
+  # The API's client application; the browser serves its page (browser.mjs).
+  local client_app=https://app.example.com
   local env=(APP_ENV=production FLASK_SKIP_DOTENV=1 TRUSTED_HOSTS=localhost FORWARDED_PROXIES=0
-    "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" "ENCRYPTION_KEYS=$(random_hex)" CLIENT_APP_URL=https://app.example.com
+    "SECRET_KEY=$(random_hex)" "JWT_SECRET_KEY=$(random_hex)" "ENCRYPTION_KEYS=$(random_hex)" "CLIENT_APP_URL=$client_app"
     GUNICORN_WORKERS=2 LOG_LEVEL=WARNING)
   # The servers and their settings come from the manifest (choice attributes);
   # the first is the one stopped to watch /readyz turn 503.
@@ -319,7 +323,10 @@ PY
 
   # Next to node_modules, so that its import of playwright-core resolves.
   cp "$repo/scripts/lib/browser.mjs" "$TOOLS/browser.mjs"
-  MAIL_CATCHER_DIR=$mail_dir node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
+  # With an API, a page at CLIENT_APP_URL adds a passkey and logs in with it
+  # (before schemathesis spends each log-in route's allowance).
+  MAIL_CATCHER_DIR=$mail_dir CLIENT_APP_URL=$client_app \
+    node "$TOOLS/browser.mjs" https://localhost "$choice_auth_login" "$ARTIFACTS/$name.png" || return 1
   if [ "$choice_auth_login" = token ]; then
     # Before the abuse probes below spend this client's log-ins.
     python3 "$repo/scripts/lib/fuzz_api.py" --base https://localhost --cafile "$work/cert.pem" \

@@ -13,7 +13,9 @@
 #     folder), failing on any CSP violation or console error (none: the public
 #     page); for jwt, the README's "Use the API" block runs as written and must
 #     confirm the address with the mailed link, read the account back, revoke
-#     its tokens and reset the password with a mailed link;
+#     its tokens and reset the password with a mailed link, then Chromium, on a
+#     page at the README's development CLIENT_APP_URL, adds a passkey through
+#     the API and logs in with it;
 #   - "Test it": make test and make lint, as written;
 #   - make lock must leave both locks byte for byte as they were.
 # Every command runs in a clean environment (PATH, HOME, a UTF-8 locale and
@@ -182,6 +184,13 @@ follow_readme() { # follow_readme AUTH
       cat "$work/$name-api.log"; echo "  FAIL the README's API commands did not read the OpenAPI document, confirm the address, read the account back and write and list a note, turn on two-factor log-in and log in with a code"; return 1
     fi
     echo "  ok   the README's API commands: read the OpenAPI document, registered, confirmed with the mailed link, got tokens, read /me, wrote and listed a note, refreshed, revoked, reset the password by mail, logged in with the new one, turned on two-factor log-in and logged in with a code"
+    # Passkeys need a browser: a page at the client application's address
+    # (the README gives the development one) adds one and logs in with it.
+    local client_app
+    client_app=$(grep -o 'CLIENT_APP_URL` (development: http://[a-z0-9.:-]*' "$dir/README.md" | head -n 1 | sed 's/.*development: //' || true)
+    [ -n "$client_app" ] || { echo "  FAIL the README does not give CLIENT_APP_URL's development address"; return 1; }
+    MAIL_CATCHER_DIR=$dir/src/instance/mail CLIENT_APP_URL=$client_app \
+      node "$TOOLS/browser.mjs" "$base" "$login" "$ARTIFACTS/$name-development.png" || return 1
   else
     # With the catcher running, the browser follows a mailed reset link too.
     local mail_dir=""

@@ -20,7 +20,11 @@
 // Fails on any Content-Security-Policy violation, console error or uncaught
 // page error.
 //
-// Usage: [MAIL_CATCHER_DIR=DIR [ACCOUNT_CHANGES=1]] node browser.mjs BASE_URL LOGIN SCREENSHOT
+// With a token log-in (an API), CLIENT_APP_URL and MAIL_CATCHER_DIR, a page
+// of the client application at CLIENT_APP_URL registers an account through
+// the API, adds a passkey and logs in with it (clientPasskeys below).
+//
+// Usage: [MAIL_CATCHER_DIR=DIR [ACCOUNT_CHANGES=1]] [CLIENT_APP_URL=URL] node browser.mjs BASE_URL LOGIN SCREENSHOT
 // LOGIN is the auth choice's login attribute in the manifest: form and
 // provider log in and out; token (an API) and none see the public page.
 import { createHmac } from "node:crypto";
@@ -60,6 +64,8 @@ const browser = await chromium.launch({
 try {
   // The status of a page the proof is about to be refused (a form sent back with its errors).
   let expectedStatus = null;
+  // Whether a 429 is waited out and tried again (the API's client page) rather than a problem.
+  let retriesTooMany = false;
   // The throw-away certificate is not in Chromium's store; everything else
   // (Secure cookies, HSTS, CSP) behaves as on a trusted origin.
   // A browser of its own (cookies included), watched for CSP violations and errors.
@@ -76,6 +82,7 @@ try {
       if (msg.type() !== "error") return;
       // Chromium reports a page answered 4xx as a console error; one the proof asked for is not a problem.
       if (expectedStatus && msg.text().includes(`the server responded with a status of ${expectedStatus}`)) return;
+      if (retriesTooMany && msg.text().includes("the server responded with a status of 429")) return;
       problems.push(`console error on ${page.url()}: ${msg.text()}`);
     });
     page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
@@ -180,6 +187,7 @@ try {
   } else {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot of the public page: ${screenshot}`);
+    if (login === "token" && process.env.CLIENT_APP_URL) await clientPasskeys(process.env.CLIENT_APP_URL);
   }
 
   // On the development provider's sign-in page (make idp; the tests' stub
@@ -425,6 +433,107 @@ try {
     await Promise.all([there.waitForURL((url) => url.pathname === "/account"), there.click('#passkey-login button[type="submit"]')]);
     await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
     await cdp.detach();
+  }
+
+  // The API's passkeys as its README tells a client application to use them:
+  // a page at CLIENT_APP_URL (served by this browser, with /api passed on to
+  // the app as a shared proxy would) registers an account, confirms it with
+  // the mailed link, adds a passkey from a virtual authenticator with
+  // navigator.credentials.create(), logs in with it alone through .get(), and
+  // sees a forged signature refused.
+  async function clientPasskeys(clientUrl) {
+    const origin = new URL(clientUrl).origin;
+    const client = await openBrowser();
+    await client.context.route(`${origin}/**`, async (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname.startsWith("/api/")) {
+        await route.fulfill({ response: await route.fetch({ url: base + url.pathname + url.search }) });
+      } else {
+        await route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Client</title><p>The client application." });
+      }
+    });
+    const on = client.page;
+    await on.goto(origin + "/");
+    retriesTooMany = true;
+    // One API call from the page, as the client application's code makes it;
+    // a 429 is waited out once, as its Retry-After asks (the README's commands
+    // and the probes before this share the client address's log-in allowance).
+    const api = async (method, path, body, token) => {
+      for (let tries = 0; ; tries++) {
+        const answer = await on.evaluate(
+          async ({ method, path, body, token }) => {
+            const headers = { Accept: "application/json" };
+            if (body !== undefined) headers["Content-Type"] = "application/json";
+            if (token) headers.Authorization = `Bearer ${token}`;
+            const response = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+            const text = await response.text();
+            return { status: response.status, retryAfter: response.headers.get("Retry-After"), json: text ? JSON.parse(text) : null };
+          },
+          { method, path, body, token },
+        );
+        if (answer.status !== 429 || tries > 0) return answer;
+        const wait = Math.min(Number(answer.retryAfter) || 60, 65);
+        step(`${path} answered 429: waiting ${wait} s, as its Retry-After asks`);
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      }
+    };
+    const expectStatus = (answer, status, what) => {
+      if (answer.status !== status) throw new Error(`${what}: ${answer.status} ${JSON.stringify(answer.json)}, want ${status}`);
+      return answer.json;
+    };
+    const address = `passkey-${Date.now()}@example.com`;
+    expectStatus(await api("POST", "/auth/register", { email: address, password }), 202, "registering");
+    const link = new URL(await mailedLink("/confirm-address", address));
+    if (link.origin !== origin) throw new Error(`the confirmation link leads to ${link.origin}, not the client application at ${origin}`);
+    const confirm = { token: link.searchParams.get("token"), password };
+    expectStatus(await api("POST", "/auth/confirm", confirm), 200, "confirming the address");
+    const { access_token: passwordToken } = expectStatus(await api("POST", "/auth/token", { email: address, password }), 200, "the password log-in");
+    step(`the client application at ${origin} registered ${address}, confirmed it with the mailed link and logged in with the password`);
+
+    const cdp = await on.context().newCDPSession(on);
+    await cdp.send("WebAuthn.enable", { enableUI: false });
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    const held = async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+    const adding = expectStatus(await api("POST", "/me/passkeys/options", { name: "This laptop", password }, passwordToken), 200, "asking to add a passkey");
+    const made = await on.evaluate(
+      async (options) => (await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })).toJSON(),
+      adding.options,
+    );
+    const added = { ceremony_token: adding.ceremony_token, credential: made };
+    expectStatus(await api("POST", "/me/passkeys", added, passwordToken), 201, "adding the passkey");
+    const keys = await held();
+    const rpId = new URL(clientUrl).hostname;
+    if (keys.length !== 1 || keys[0].rpId !== rpId || !keys[0].isResidentCredential) {
+      throw new Error(`the authenticator holds ${JSON.stringify(keys.map(({ rpId, isResidentCredential }) => ({ rpId, isResidentCredential })))}, want one discoverable key for ${rpId}`);
+    }
+    const listed = expectStatus(await api("GET", "/me/passkeys", undefined, passwordToken), 200, "listing passkeys");
+    if (listed.passkeys?.length !== 1) throw new Error(`GET /me/passkeys lists ${JSON.stringify(listed)}, want the one passkey`);
+    step(`added a passkey through the API from a virtual authenticator; it holds one discoverable key for ${rpId}`);
+
+    const passkeyLogIn = async () => {
+      const start = expectStatus(await api("POST", "/auth/passkey/options", {}), 200, "asking to log in with a passkey");
+      const assertion = await on.evaluate(
+        async (options) => (await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) })).toJSON(),
+        start.options,
+      );
+      return api("POST", "/auth/passkey", { ceremony_token: start.ceremony_token, credential: assertion });
+    };
+    const { access_token: passkeyToken } = expectStatus(await passkeyLogIn(), 200, "the passkey log-in");
+    const me = expectStatus(await api("GET", "/me", undefined, passkeyToken), 200, "reading the account with the passkey log-in's token");
+    if (me.email !== address) throw new Error(`the passkey log-in's token reads the account ${me.email}, want ${address}`);
+    if ((await held())[0].signCount < 1) throw new Error("the passkey log-in left the signature counter at 0");
+    step("logged in through the API with the passkey alone (no password), and read the account with its token");
+    await cdp.send("WebAuthn.setResponseOverrideBits", { authenticatorId, isBogusSignature: true });
+    expectedStatus = 401;
+    const forged = await passkeyLogIn();
+    expectedStatus = null;
+    if (forged.status !== 401 || forged.json?.access_token) throw new Error(`a forged passkey signature got ${forged.status} ${JSON.stringify(forged.json)}, want 401 and no token`);
+    step("a forged passkey signature gets 401 and no token");
+    await cdp.detach();
+    await client.context.close();
+    retriesTooMany = false;
   }
 
   // On `there`, signed in, at the account page: write a note and find it listed.
