@@ -19,9 +19,9 @@
 #     or console error, and saves a screenshot under $ARTIFACTS; a project that
 #     sends mail sends it to its own catcher (tests/dev_mail.py) on loopback,
 #     and Chromium follows a mailed password reset link and sees the old
-#     session end; with an API (jwt), schemathesis fuzzes it from its OpenAPI
-#     document, then a page at CLIENT_APP_URL registers through it, adds a
-#     passkey from a virtual authenticator and logs in with it;
+#     session end; with an API (jwt), a page at CLIENT_APP_URL registers
+#     through it, adds a passkey from a virtual authenticator and logs in
+#     with it, then schemathesis fuzzes the API from its OpenAPI document;
 #   - the MDN HTTP Observatory scanner grades the running app (target A+);
 #   - the Mermaid diagrams of docs/threat-model.md render (mermaid-cli).
 # Needs root (ports 80 and 443, Debian packages). Installs what it needs.
