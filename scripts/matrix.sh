@@ -7,7 +7,9 @@
 #            marker; every YAML, TOML and JSON file parses; python -m compileall;
 #            ruff check and ruff format --check; yamllint; hadolint on the
 #            Dockerfile; actionlint and zizmor --offline on GitHub workflows;
-#            kustomize build + kubernetes-validate --strict; systemd-analyze
+#            kustomize build + kubernetes-validate --strict + check_workloads.py
+#            (replicas left to the HPA, spread over nodes, PDBs, ephemeral
+#            storage); systemd-analyze
 #            verify and security (exposure <= 2.0); the hash lock is complete (uv resolves it with
 #            --require-hashes, nothing installed). Forbidden: rampart exits 2 with the rule's
 #            message and writes nothing.
@@ -192,10 +194,12 @@ long_names() {
   record "static: the $checked allowed combinations under a 63-character name: $((checked - bad)) clean, $bad failed ($((SECONDS - phase_start)) s)"
 }
 
-# k8s_checks DIR: kustomize build of every overlay, then kubernetes-validate --strict.
+# k8s_checks DIR: kustomize build of every overlay, then kubernetes-validate
+# --strict and the checks of how the workloads behave together.
 k8s_checks() {
   render_overlays "$1" || { echo "kustomize build"; return 1; }
   "$work/tools/bin/kubernetes-validate" --strict --quiet "$1"/deploy/rendered-*.yaml || { echo "kubernetes-validate --strict"; return 1; }
+  "$work/tools/bin/python" "$repo/scripts/lib/check_workloads.py" "$1"/deploy/rendered-*.yaml || { echo "check_workloads.py"; return 1; }
 }
 
 # render_overlays DIR: kustomize build of every overlay into

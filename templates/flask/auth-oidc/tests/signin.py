@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -32,3 +34,21 @@ def sign_in(client, query: str = ""):
 
 def query_of(url: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def post_from_account_page(client, csrf_token, path):
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token})
+
+
+def ask_for_deletion(client, csrf_token) -> str:
+    """Ask to delete the account; return the provider URL the page links to."""
+    page = post_from_account_page(client, csrf_token, "/account/delete")
+    assert page.status_code == 200
+    link = re.search(r'<a class="reauthenticate" href="([^"]+)"', page.get_data(as_text=True))
+    return html.unescape(link.group(1))
+
+
+def delete_with_a_new_log_in(client, csrf_token):
+    """Delete the account as its owner does: ask, then log in again at the provider."""
+    return finish(client, at_provider(ask_for_deletion(client, csrf_token)))

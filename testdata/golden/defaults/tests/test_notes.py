@@ -7,9 +7,9 @@ import importlib
 import re
 
 import pytest
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import insert, select
 
-from .accounts import log_in, log_out_everywhere, register
+from .accounts import delete_account, log_in, log_out_everywhere, register
 
 ADA = "ada@example.com"
 GRACE = "grace@example.com"
@@ -125,7 +125,8 @@ def test_every_notes_page_needs_a_log_in(app, csrf_token, signed_in, logged_in):
     write(ada, csrf_token, "Private")
     (note_id,) = note_ids(app, ADA)
     # A browser whose session has ended still holds a valid CSRF token, so
-    # its POSTs get past that check to the log-in check; a visitor's cannot.
+    # its POSTs get past that check to the log-in check; a fresh visitor's
+    # GETs need no token.
     ended = logged_in(ADA)
     token = csrf_token(ended.get("/notes/new").get_data(as_text=True))
     assert log_out_everywhere(ada, csrf_token).status_code == 302
@@ -192,11 +193,15 @@ def test_an_account_holds_a_bounded_number_of_notes(app, csrf_token, signed_in, 
 
 
 def test_notes_go_with_the_account(app, csrf_token, signed_in):
+    grace = signed_in(GRACE)
+    write(grace, csrf_token, "Stays")
+    # Ada last: a deletion asks for a new log-in, which is the last person's.
     ada = signed_in(ADA)
     write(ada, csrf_token, "Gone soon")
+    # Deleted through the account's own page, as its owner deletes it.
+    assert delete_account(ada, csrf_token).status_code == 302
     with app.app_context():
         db = app.extensions["sqlalchemy"]
-        users, notes = (db.metadata.tables[name] for name in ("users", "notes"))
-        db.session.execute(delete(users).where(users.c.email == ADA))
-        db.session.commit()
-        assert db.session.scalar(select(func.count()).select_from(notes)) == 0
+        notes = db.metadata.tables["notes"]
+        left = db.session.scalars(select(notes.c.title)).all()
+    assert left == ["Stays"]

@@ -1,8 +1,6 @@
 """Log out everywhere, and deleting the account's record only after the
 provider has had the person log in again (account_actions.py)."""
 
-import html
-import re
 import time
 
 from sqlalchemy import func, select
@@ -10,24 +8,15 @@ from sqlalchemy import func, select
 from staff_portal.extensions import db
 from staff_portal.models import User
 
-from .signin import at_provider, finish, query_of, sign_in
-
-
-def post_from_account_page(client, csrf_token, path):
-    token = csrf_token(client.get("/account").get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token})
-
-
-def ask_for_deletion(client, csrf_token):
-    """Ask to delete; return the provider URL the page links to."""
-    page = post_from_account_page(client, csrf_token, "/account/delete")
-    assert page.status_code == 200
-    link = re.search(r'<a class="reauthenticate" href="([^"]+)"', page.get_data(as_text=True))
-    return html.unescape(link.group(1))
-
-
-def delete_with_a_new_log_in(client, csrf_token):
-    return finish(client, at_provider(ask_for_deletion(client, csrf_token)))
+from .signin import (
+    ask_for_deletion,
+    at_provider,
+    delete_with_a_new_log_in,
+    finish,
+    post_from_account_page,
+    query_of,
+    sign_in,
+)
 
 
 def users(app) -> int:
