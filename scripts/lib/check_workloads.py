@@ -9,6 +9,9 @@ schema validation and checkov do not: how the workloads behave together.
   pods be evicted (unhealthyPodEvictionPolicy: AlwaysAllow), so a broken pod
   cannot block a node drain.
 - Every container of a Deployment or Job requests and limits ephemeral-storage.
+- An egress rule open to any address opens only ports of services on the
+  internet (HTTPS, SMTP submission); a database's or cache's port is opened
+  to named addresses only.
 
 Usage: python check_workloads.py RENDERED.yaml...; prints each problem and
 exits 1 if there is any.
@@ -21,6 +24,9 @@ import sys
 import yaml
 
 HOSTNAME = "kubernetes.io/hostname"
+# Ports an egress rule may open to any address: an identity provider's HTTPS,
+# an SMTP server's submission ports.
+OPEN_EGRESS_PORTS = {443, 465, 587}
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -40,10 +46,14 @@ def problems_of(documents: list[dict]) -> list[str]:
         target = hpa["spec"]["scaleTargetRef"]
         deployment = deployments.get(target["name"]) if target["kind"] == "Deployment" else None
         if deployment is None:
-            found.append(f"HorizontalPodAutoscaler {hpa['metadata']['name']} scales {target['kind']} {target['name']}, which is not here")
+            found.append(
+                f"HorizontalPodAutoscaler {hpa['metadata']['name']} scales {target['kind']} {target['name']}, which is not here"
+            )
             continue
         if "replicas" in deployment["spec"]:
-            found.append(f"Deployment {target['name']} sets replicas although HorizontalPodAutoscaler {hpa['metadata']['name']} scales it")
+            found.append(
+                f"Deployment {target['name']} sets replicas although HorizontalPodAutoscaler {hpa['metadata']['name']} scales it"
+            )
         most[target["name"]] = hpa["spec"]["maxReplicas"]
 
     for name, deployment in deployments.items():
@@ -57,12 +67,16 @@ def problems_of(documents: list[dict]) -> list[str]:
             and selects(spread.get("labelSelector"), labels)
         ]
         if most[name] > 1 and not over_nodes:
-            found.append(f"Deployment {name} runs up to {most[name]} replicas with no DoNotSchedule spread over {HOSTNAME} that selects its pods")
+            found.append(
+                f"Deployment {name} runs up to {most[name]} replicas with no DoNotSchedule spread over {HOSTNAME} that selects its pods"
+            )
 
     for pdb in by_kind.get("PodDisruptionBudget", []):
         pdb_name = pdb["metadata"]["name"]
         if pdb["spec"].get("unhealthyPodEvictionPolicy") != "AlwaysAllow":
-            found.append(f"PodDisruptionBudget {pdb_name} lets unhealthy pods block drains (no unhealthyPodEvictionPolicy: AlwaysAllow)")
+            found.append(
+                f"PodDisruptionBudget {pdb_name} lets unhealthy pods block drains (no unhealthyPodEvictionPolicy: AlwaysAllow)"
+            )
         pods = [d["spec"]["template"]["metadata"].get("labels") or {} for d in deployments.values()]
         if not any(selects(pdb["spec"].get("selector"), labels) for labels in pods):
             found.append(f"PodDisruptionBudget {pdb_name} selects no Deployment's pods")
@@ -74,7 +88,19 @@ def problems_of(documents: list[dict]) -> list[str]:
                 resources = container.get("resources") or {}
                 for part in ("requests", "limits"):
                     if "ephemeral-storage" not in (resources.get(part) or {}):
-                        found.append(f"{kind} {workload['metadata']['name']}: container {container['name']} has no ephemeral-storage in {part}")
+                        found.append(
+                            f"{kind} {workload['metadata']['name']}: container {container['name']} has no ephemeral-storage in {part}"
+                        )
+    for policy in by_kind.get("NetworkPolicy", []):
+        for rule in policy["spec"].get("egress") or []:
+            if rule.get("to"):
+                continue
+            ports = [port.get("port") for port in rule.get("ports") or [{}]]
+            wide = [port for port in ports if port not in OPEN_EGRESS_PORTS]
+            if wide:
+                found.append(
+                    f"NetworkPolicy {policy['metadata']['name']} lets the pods reach {', '.join(str(p or 'every port') for p in wide)} at any address"
+                )
     return found
 
 
