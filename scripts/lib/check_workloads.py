@@ -34,6 +34,15 @@ def selects(selector: dict, labels: dict) -> bool:
     return bool(wanted) and all(labels.get(key) == value for key, value in wanted.items())
 
 
+def reaches_anything(peer: dict) -> bool:
+    """Whether a NetworkPolicy peer stands for every address: a default route
+    as an ipBlock, or every pod of every namespace."""
+    if "ipBlock" in peer:
+        return peer["ipBlock"].get("cidr") in ("0.0.0.0/0", "::/0")
+    namespaces = peer.get("namespaceSelector")
+    return namespaces is not None and not namespaces and not peer.get("podSelector")
+
+
 def problems_of(documents: list[dict]) -> list[str]:
     found = []
     by_kind: dict[str, list[dict]] = {}
@@ -93,7 +102,7 @@ def problems_of(documents: list[dict]) -> list[str]:
                         )
     for policy in by_kind.get("NetworkPolicy", []):
         for rule in policy["spec"].get("egress") or []:
-            if rule.get("to"):
+            if rule.get("to") and not any(reaches_anything(peer) for peer in rule["to"]):
                 continue
             ports = [port.get("port") for port in rule.get("ports") or [{}]]
             wide = [port for port in ports if port not in OPEN_EGRESS_PORTS]
