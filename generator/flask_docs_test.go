@@ -165,7 +165,7 @@ var componentNames = map[string]map[string][]string{
 		"jwt":     {"JWT", "refresh token"},
 	},
 	"deploy": {
-		"kubernetes": {"Kubernetes", "Ingress"},
+		"kubernetes": {"Kubernetes", "HTTPRoute"},
 		"compose":    {"Docker Compose", "Caddy"},
 		"vm":         {"systemd"},
 	},

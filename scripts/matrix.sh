@@ -7,9 +7,10 @@
 #            marker; every YAML, TOML and JSON file parses; python -m compileall;
 #            ruff check and ruff format --check; yamllint; hadolint on the
 #            Dockerfile; actionlint and zizmor --offline on GitHub workflows;
-#            kustomize build + kubernetes-validate --strict + check_workloads.py
+#            kustomize build + kubernetes-validate --strict + Gateway API CRD
+#            schemas + check_workloads.py
 #            (replicas left to the HPA, spread over nodes, PDBs, ephemeral
-#            storage); systemd-analyze
+#            storage, gateway-only traffic); systemd-analyze
 #            verify and security (exposure <= 2.0); the hash lock is complete (uv resolves it with
 #            --require-hashes, nothing installed). Forbidden: rampart exits 2 with the rule's
 #            message and writes nothing.
@@ -70,6 +71,16 @@ export CKV_SKIP_PACKAGE_UPDATE_CHECK=true
 # kustomize from the Go module proxy (v5.8.3 needs a newer Go than ours).
 (cd "$work" && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2 \
   && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)
+# The Gateway API CRDs, whose schemas check the HTTPRoutes: the module's zip
+# from the Go module proxy, pinned by its SHA-256 (v1.7.0 needs a newer Go than
+# ours to `go mod download`).
+gateway_api=v1.7.0
+curl -fsS --retry 3 -o "$work/gateway-api.zip" \
+  "$(go env GOPROXY | cut -d, -f1)/sigs.k8s.io/gateway-api/@v/$gateway_api.zip"
+echo "f9041f93ad3b2572089afa858ceac74e0545e7769490ae774039ed0f841f3d6d  $work/gateway-api.zip" | sha256sum -c --quiet
+gateway_crds=$work/gateway-api/sigs.k8s.io/gateway-api@$gateway_api/config/crd/standard
+"$work/tools/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if "/config/crd/standard/" in n])' \
+  "$work/gateway-api.zip" "$work/gateway-api"
 install_commands systemd-analyze:systemd
 echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint" --version)," \
   "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)," \
@@ -199,6 +210,7 @@ long_names() {
 k8s_checks() {
   render_overlays "$1" || { echo "kustomize build"; return 1; }
   "$work/tools/bin/kubernetes-validate" --strict --quiet "$1"/deploy/rendered-*.yaml || { echo "kubernetes-validate --strict"; return 1; }
+  "$work/tools/bin/python" "$repo/scripts/lib/check_crd_schemas.py" "$gateway_crds" "$1"/deploy/rendered-*.yaml || { echo "check_crd_schemas.py (Gateway API $gateway_api)"; return 1; }
   "$work/tools/bin/python" "$repo/scripts/lib/check_workloads.py" "$1"/deploy/rendered-*.yaml || { echo "check_workloads.py"; return 1; }
 }
 
@@ -258,7 +270,7 @@ run_static() {
         allowed=$((allowed + 1))
         local extra=""
         [ -e "$work/vm-root/$name.exposure" ] && extra=", systemd exposure $(cat "$work/vm-root/$name.exposure")"
-        [ -d "$work/static/$name/deploy/kubernetes" ] && extra=", kustomize + kubernetes-validate"
+        [ -d "$work/static/$name/deploy/kubernetes" ] && extra=", kustomize + kubernetes-validate + Gateway API schemas"
         [ -d "$work/static/$name/.github" ] && extra="$extra, actionlint + zizmor"
         printf 'static   %-34s ok   generated, parsed, compiled, ruff, yamllint, hadolint, lock complete%s\n' "$name" "$extra"
       fi

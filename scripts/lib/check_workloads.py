@@ -12,6 +12,11 @@ schema validation and checkov do not: how the workloads behave together.
 - An egress rule open to any address opens only ports of services on the
   internet (HTTPS, SMTP submission); a database's or cache's port is opened
   to named addresses only.
+- Traffic comes through Gateway API: no Ingress (ingress-nginx is retired);
+  every HTTPRoute sends requests only to Services that are here, whose pods
+  NetworkPolicies admit from named namespaces only (the gateway's proxies),
+  and every host an HTTPRoute serves also has its plain-HTTP requests for /
+  redirected to HTTPS.
 
 Usage: python check_workloads.py RENDERED.yaml...; prints each problem and
 exits 1 if there is any.
@@ -109,6 +114,108 @@ def problems_of(documents: list[dict]) -> list[str]:
             if wide:
                 found.append(
                     f"NetworkPolicy {policy['metadata']['name']} lets the pods reach {', '.join(str(p or 'every port') for p in wide)} at any address"
+                )
+    found += route_problems(by_kind)
+    return found
+
+
+def names_one_namespace(peer: dict) -> bool:
+    namespaces = peer.get("namespaceSelector") or {}
+    return (
+        set(peer) == {"namespaceSelector"}
+        and set(namespaces) == {"matchLabels"}
+        and set(namespaces["matchLabels"]) == {"kubernetes.io/metadata.name"}
+    )
+
+
+def may_select(selector: dict, labels: dict) -> bool:
+    """Whether a pod selector may select pods with these labels: its
+    matchExpressions are not evaluated, so it errs towards yes."""
+    wanted = (selector or {}).get("matchLabels") or {}
+    return all(labels.get(key) == value for key, value in wanted.items())
+
+
+def is_root(match: dict) -> bool:
+    return match.get("path", {"type": "PathPrefix", "value": "/"}) == {"type": "PathPrefix", "value": "/"}
+
+
+def route_problems(by_kind: dict[str, list[dict]]) -> list[str]:
+    found = [f"Ingress {i['metadata']['name']}: use an HTTPRoute (Gateway API)" for i in by_kind.get("Ingress", [])]
+    services = {s["metadata"]["name"]: s for s in by_kind.get("Service", [])}
+    pods = [d["spec"]["template"]["metadata"].get("labels") or {} for d in by_kind.get("Deployment", [])]
+    # Per host, the listeners (gateway namespace, name, sectionName) on which
+    # requests for / reach a backend, and those on which they are redirected
+    # to HTTPS; a missing sectionName means every listener of the Gateway.
+    served: dict[str, set[tuple]] = {}
+    redirected: dict[str, set[tuple]] = {}
+    for route in by_kind.get("HTTPRoute", []):
+        name = route["metadata"]["name"]
+        namespace = route["metadata"].get("namespace")
+        hosts = route["spec"].get("hostnames") or ["*"]
+        listeners = [
+            (p.get("namespace", namespace), p["name"], p.get("sectionName", "*"))
+            for p in route["spec"].get("parentRefs") or []
+            if p.get("kind", "Gateway") == "Gateway"
+        ]
+        if not listeners:
+            found.append(f"HTTPRoute {name} is attached to no Gateway")
+        for listener in listeners:
+            if listener[2] == "*":
+                found.append(f"HTTPRoute {name} is attached to every listener of Gateway {listener[1]} (no sectionName)")
+        for rule in route["spec"].get("rules") or []:
+            roots = any(is_root(m) for m in rule.get("matches") or [{}])
+            for backend in rule.get("backendRefs") or []:
+                if roots:
+                    for host in hosts:
+                        served.setdefault(host, set()).update(listeners)
+                service = services.get(backend["name"])
+                if (
+                    backend.get("kind", "Service") != "Service"
+                    or backend.get("namespace", namespace) != namespace
+                    or service is None
+                ):
+                    found.append(f"HTTPRoute {name} sends requests to {backend['name']}, which is not a Service here")
+                    continue
+                if backend.get("port") not in [p["port"] for p in service["spec"].get("ports") or []]:
+                    found.append(f"HTTPRoute {name} sends requests to port {backend.get('port')} of Service {backend['name']}, which it does not have")
+                reached = [labels for labels in pods if selects({"matchLabels": service["spec"].get("selector")}, labels)]
+                if not reached:
+                    found.append(f"HTTPRoute {name}: Service {backend['name']} selects no Deployment's pods")
+                for labels in reached:
+                    found += admission_problems(by_kind, labels, f"HTTPRoute {name}: pods of Service {backend['name']}")
+            for redirect in (f.get("requestRedirect") for f in rule.get("filters") or []):
+                if redirect and redirect.get("scheme") == "https" and roots:
+                    for host in hosts:
+                        redirected.setdefault(host, set()).update(listeners)
+    for host in sorted(served):
+        both = served[host] & redirected.get(host, set())
+        if both:
+            found.append(f"host {host}: requests for / are both redirected and served on {sorted(both)}")
+        gateways = {listener[:2] for listener in served[host]}
+        if not [r for r in redirected.get(host, set()) - served[host] if r[:2] in gateways]:
+            found.append(f"host {host}: no other listener of the Gateway serving it redirects plain HTTP for / to HTTPS")
+    return found
+
+
+def admission_problems(by_kind: dict[str, list[dict]], labels: dict, what: str) -> list[str]:
+    """What lets other pods than the gateway's reach pods with these labels:
+    no default-deny of ingress for them, or a rule admitting more than one
+    namespace named by kubernetes.io/metadata.name."""
+    found = []
+    policies = [
+        p
+        for p in by_kind.get("NetworkPolicy", [])
+        if may_select(p["spec"].get("podSelector") or {}, labels)
+        and "Ingress" in (p["spec"].get("policyTypes") or ["Ingress"])
+    ]
+    if not policies:
+        found.append(f"{what}: no NetworkPolicy limits who reaches them")
+    for policy in policies:
+        for rule in policy["spec"].get("ingress") or []:
+            peers = rule.get("from") or [{}]
+            if not all(names_one_namespace(peer) for peer in peers):
+                found.append(
+                    f"{what} can be reached through NetworkPolicy {policy['metadata']['name']} from elsewhere than one namespace named by kubernetes.io/metadata.name"
                 )
     return found
 

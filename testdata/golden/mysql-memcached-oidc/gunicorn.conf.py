@@ -10,8 +10,8 @@ wsgi_app = "staff_portal:create_app()"
 
 # Where to listen. In a container the app must listen on the container's own
 # address, which only the proxy can reach (compose: no published port;
-# Kubernetes: a ClusterIP Service and a NetworkPolicy admitting the ingress
-# controller only); the VM's unit sets 127.0.0.1:8000, behind nginx.
+# Kubernetes: a ClusterIP Service and a NetworkPolicy admitting the
+# gateway's proxies only); the VM's unit sets 127.0.0.1:8000, behind nginx.
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # noqa: S104  # nosec B104
 
 worker_class = "gthread"
@@ -21,8 +21,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Slow clients: gunicorn sets no deadline for reading a request's headers or
 # body, and each connection being read holds one of the workers x threads
 # slots, so a few clients sending a byte now and then stall the server.
-# gunicorn relies on the proxy in front (Caddy, nginx, the ingress
-# controller), which reads each request whole, under its own deadlines,
+# gunicorn relies on the proxy in front (Caddy, nginx, the Kubernetes
+# gateway), which reads each request whole, under its own deadlines,
 # before passing it on: never expose this port to clients directly.
 # timeout: a worker that stops reporting to the master for this long is
 # killed and replaced; with gthread that catches a hung worker, it does not

@@ -30,7 +30,7 @@ def test_readyz_when_everything_is_up(client):
 
 
 def test_readyz_is_refused_through_a_proxy(make_app, environ):
-    # Every proxy in front (Caddy, nginx, the ingress controller) sets
+    # Every proxy in front (Caddy, nginx, the Kubernetes gateway) sets
     # X-Forwarded-For; the orchestrator's probe comes without it. Behind the
     # proxy (ProxyFix) the header is still seen.
     forwarded = {"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=203.0.113.9"}

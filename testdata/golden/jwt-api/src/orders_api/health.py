@@ -15,8 +15,8 @@ from .security import SECURITY_HEADERS
 
 bp = Blueprint("health", __name__)
 
-# Every proxy the project deploys behind (Caddy, nginx, the ingress
-# controller) sets X-Forwarded-For on what it passes on, whatever the client
+# Every proxy the project deploys behind (Caddy, nginx, the Kubernetes
+# gateway) sets X-Forwarded-For on what it passes on, whatever the client
 # sent; the orchestrator's probes call the app directly, without it.
 FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")
 
