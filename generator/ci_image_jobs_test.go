@@ -26,6 +26,7 @@ type githubStep struct {
 	Uses string            `yaml:"uses"`
 	Run  string            `yaml:"run"`
 	Env  map[string]string `yaml:"env"`
+	With map[string]string `yaml:"with"`
 }
 
 type githubJob struct {
@@ -120,11 +121,12 @@ func checkGitHubImageJobs(t *testing.T, a generator.Answers, text string) {
 	}
 	for name, job := range workflow.Jobs {
 		for scope, access := range job.Permissions {
-			if access == "write" && name != "push" {
+			if access == "write" && name != "push" && name != "attest" {
 				t.Errorf("%v: job %s may write %s", a, name, scope)
 			}
 		}
 	}
+	checkGitHubAttestJob(t, a, workflow.Jobs["attest"])
 	if !reflect.DeepEqual(push.Needs, []string{"image"}) || !strings.Contains(push.If, "refs/heads/main") {
 		t.Errorf("%v: the push job must need the image job and run on the default branch only", a)
 	}
@@ -139,6 +141,38 @@ func checkGitHubImageJobs(t *testing.T, a generator.Answers, text string) {
 	}
 	if !pushes || !compares {
 		t.Errorf("%v: the push job must push the archive as it is and compare the digest with the scanned one", a)
+	}
+}
+
+// checkGitHubAttestJob: the attestations are made by a job of their own,
+// after the push, on the default branch, with an OIDC token and the
+// attestations API and nothing else: no checkout, no build, no registry.
+func checkGitHubAttestJob(t *testing.T, a generator.Answers, attest githubJob) {
+	t.Helper()
+	want := map[string]string{"id-token": "write", "attestations": "write"}
+	if !reflect.DeepEqual(attest.Permissions, want) {
+		t.Errorf("%v: the attest job's permissions are %v, want %v", a, attest.Permissions, want)
+	}
+	if !reflect.DeepEqual(attest.Needs, []string{"image", "push"}) || !strings.Contains(attest.If, "refs/heads/main") {
+		t.Errorf("%v: the attest job must need the image and push jobs and run on the default branch only", a)
+	}
+	provenance, sbom := false, false
+	for _, step := range attest.Steps {
+		action, _, _ := strings.Cut(step.Uses, "@")
+		switch {
+		case action == "actions/attest" && step.With["sbom-path"] != "":
+			sbom = true
+		case action == "actions/attest" && step.With["predicate-type"] == "":
+			provenance = true
+		case action != "actions/download-artifact":
+			t.Errorf("%v: the attest job runs %q%s", a, step.Uses, step.Run)
+		}
+		if action == "actions/attest" && step.With["subject-digest"] != "${{ needs.image.outputs.digest }}" {
+			t.Errorf("%v: an attestation is not of the scanned and pushed digest", a)
+		}
+	}
+	if !provenance || !sbom {
+		t.Errorf("%v: the attest job must attest provenance and the bill of materials", a)
 	}
 }
 

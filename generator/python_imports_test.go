@@ -19,10 +19,11 @@ var (
 // importNames are the import names of locked distributions whose import
 // name is not their normalized distribution name.
 var importNames = map[string][]string{
-	"argon2_cffi":   {"argon2"},
-	"pyjwt":         {"jwt"},
-	"python_dotenv": {"dotenv"},
-	"pyyaml":        {"yaml"},
+	"argon2_cffi":          {"argon2"},
+	"cyclonedx_python_lib": {"cyclonedx"},
+	"pyjwt":                {"jwt"},
+	"python_dotenv":        {"dotenv"},
+	"pyyaml":               {"yaml"},
 }
 
 func stdlibModules(t *testing.T) map[string]bool {
