@@ -121,12 +121,13 @@ func checkGitHubImageJobs(t *testing.T, a generator.Answers, text string) {
 	}
 	for name, job := range workflow.Jobs {
 		for scope, access := range job.Permissions {
-			if access == "write" && name != "push" && name != "attest" {
+			if access == "write" && name != "push" && name != "attest" && name != "sign" {
 				t.Errorf("%v: job %s may write %s", a, name, scope)
 			}
 		}
 	}
 	checkGitHubAttestJob(t, a, workflow.Jobs["attest"])
+	checkGitHubSignJob(t, a, workflow.Jobs["sign"])
 	if !reflect.DeepEqual(push.Needs, []string{"image"}) || !strings.Contains(push.If, "refs/heads/main") {
 		t.Errorf("%v: the push job must need the image job and run on the default branch only", a)
 	}
@@ -176,6 +177,38 @@ func checkGitHubAttestJob(t *testing.T, a generator.Answers, attest githubJob) {
 	}
 }
 
+// checkGitHubSignJob: the keyless signature is made by a job of its own, after
+// the push, on the default branch, of the scanned digest; it installs cosign,
+// signs, and for a virtual machine checks out (no credentials kept) to archive
+// the source it signs; nothing else: no build.
+func checkGitHubSignJob(t *testing.T, a generator.Answers, sign githubJob) {
+	t.Helper()
+	want := map[string]string{"id-token": "write", "packages": "write"}
+	if !reflect.DeepEqual(sign.Permissions, want) {
+		t.Errorf("%v: the sign job's permissions are %v, want %v", a, sign.Permissions, want)
+	}
+	if !reflect.DeepEqual(sign.Needs, []string{"image", "push"}) || !strings.Contains(sign.If, "refs/heads/main") {
+		t.Errorf("%v: the sign job must need the image and push jobs and run on the default branch only", a)
+	}
+	signs := false
+	for _, step := range sign.Steps {
+		action, _, _ := strings.Cut(step.Uses, "@")
+		switch {
+		case action == "sigstore/cosign-installer", action == "actions/download-artifact", action == "actions/upload-artifact":
+		case action == "actions/checkout" && step.With["persist-credentials"] == "false":
+			// A virtual machine's source archive is made from the checkout (git archive).
+		case step.Uses == "" && !buildCommand.MatchString(step.Run):
+			signs = signs || (step.Env["DIGEST"] == "${{ needs.image.outputs.digest }}" &&
+				strings.Contains(step.Run, `cosign sign --yes "$IMAGE@$DIGEST"`))
+		default:
+			t.Errorf("%v: the sign job runs %q%s", a, step.Uses, step.Run)
+		}
+	}
+	if !signs {
+		t.Errorf("%v: the sign job must sign the scanned and pushed digest", a)
+	}
+}
+
 func checkGitLabImageJobs(t *testing.T, a generator.Answers, text string) {
 	t.Helper()
 	checkTrivyPins(t, a, text)
@@ -212,9 +245,28 @@ func checkGitLabImageJobs(t *testing.T, a generator.Answers, text string) {
 		!strings.Contains(script, "scanned=$(cat scanned.digest)") {
 		t.Errorf("%v: image-push must push the layout as it is and compare the digest with the scanned one", a)
 	}
+	checkGitLabSignJob(t, a, jobs["image-sign"])
 	for name, job := range jobs {
-		if name != "image-push" && registrySecrets.MatchString(strings.Join(job.Script, "\n")) {
+		if name != "image-push" && name != "image-sign" && registrySecrets.MatchString(strings.Join(job.Script, "\n")) {
 			t.Errorf("%v: job %s uses registry credentials", a, name)
 		}
+	}
+}
+
+// checkGitLabSignJob: image-sign signs the digest image-scan passed, after
+// the push, on the default branch, and builds nothing.
+func checkGitLabSignJob(t *testing.T, a generator.Answers, sign gitlabJob) {
+	t.Helper()
+	if !reflect.DeepEqual(sign.Needs, []string{"image-scan", "image-push"}) ||
+		len(sign.Rules) != 1 || !strings.HasPrefix(sign.Rules[0]["if"], "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && ") {
+		t.Errorf("%v: image-sign must need image-scan and image-push and run on the default branch only", a)
+	}
+	script := strings.Join(sign.Script, "\n")
+	if buildCommand.MatchString(script) {
+		t.Errorf("%v: image-sign builds", a)
+	}
+	if !strings.Contains(script, "scanned=$(cat scanned.digest)") ||
+		!strings.Contains(script, `cosign sign --yes "$CI_REGISTRY_IMAGE@$scanned"`) {
+		t.Errorf("%v: image-sign must sign the scanned digest", a)
 	}
 }

