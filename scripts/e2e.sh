@@ -23,6 +23,8 @@
 #     through it, adds a passkey from a virtual authenticator and logs in
 #     with it, then schemathesis fuzzes the API from its OpenAPI document;
 #   - the MDN HTTP Observatory scanner grades the running app (target A+);
+#   - the project's own dynamic scan, `make dast` (wapiti, its rules file),
+#     against its real servers: no finding its rules do not explain;
 #   - the Mermaid diagrams of docs/threat-model.md render (mermaid-cli).
 # Needs root (ports 80 and 443, Debian packages). Installs what it needs.
 set -euo pipefail
@@ -359,6 +361,21 @@ for name, test in sorted(result["tests"].items()):
         print(f"       {test.get('scoreModifier', 0):+d} {name}: {test.get('result')}")
 sys.exit(0 if scan["grade"] == "A+" else 1)
 PY
+
+  # The project's own dynamic scan, literally `make dast` (its rules, its
+  # scanner from its own hash lock), against this project's real servers:
+  # it starts its own production-mode gunicorn on another loopback port.
+  # One scanner environment serves every project with the same lock.
+  local dast_venv report dast_ok=1 dast_started=$SECONDS
+  dast_venv=$work/dast-venvs/$(sha256sum "$dir/dast/requirements.lock" | cut -c1-16)
+  (cd "$dir" && env "${server_env[@]}" make dast VENV="$venv" DAST_VENV="$dast_venv" \
+    >"$work/$name-dast.log" 2>&1) || dast_ok=""
+  for report in "$dir"/dast/report-*.json; do
+    [ ! -e "$report" ] || cp "$report" "$ARTIFACTS/$name-dast-${report##*/report-}"
+  done
+  [ -n "$dast_ok" ] || { tail -n 30 "$work/$name-dast.log"; echo "  FAIL make dast"; return 1; }
+  echo "  ok   make dast: $(grep -E '^[a-z]+: Wapiti' "$work/$name-dast.log" | sed 's/Wapiti [0-9.]*, //' | paste -sd ';'):" \
+    "$(tail -n 1 "$work/$name-dast.log") ($((SECONDS - dast_started)) s)"
 
   local diagrams
   diagrams=$(grep -c '^```mermaid' "$dir/docs/threat-model.md")

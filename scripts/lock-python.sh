@@ -55,3 +55,9 @@ echo "resolved $i requirement sets, one per distinct lock a combination has"
   >"$work/python-lock.json"
 mv "$work/python-lock.json" "$repo/templates/flask/python-lock.json"
 echo "wrote templates/flask/python-lock.json: $(grep -c '"version"' "$repo/templates/flask/python-lock.json") pinned distributions"
+# The dynamic scanner's own lock (make dast), resolved alone with the flags of
+# the project's make dast-lock, so that make dast-lock leaves it as it is.
+dast=$repo/templates/flask/dast/dast
+(cd "$dast" && "$work/venv/bin/uv" pip compile requirements.in --universal --python-version "$python_version" \
+  --generate-hashes --no-annotate --custom-compile-command "make dast-lock" --quiet -o requirements.lock)
+echo "wrote templates/flask/dast/dast/requirements.lock: $(grep -c '==' "$dast/requirements.lock") pinned distributions"

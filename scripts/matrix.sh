@@ -135,7 +135,7 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
     || { echo "rampart new failed"; return 1; }
   local dir=$work/static/$name
   "$work/tools/bin/python" "$repo/scripts/lib/check_files.py" "$dir" >>"$log" 2>&1 || { echo "file checks"; return 1; }
-  local python_key; python_key=$(content_key "$dir" src tests migrations pyproject.toml gunicorn.conf.py)
+  local python_key; python_key=$(content_key "$dir" src tests migrations dast pyproject.toml gunicorn.conf.py)
   once python "$python_key" python_checks "$dir" >>"$log" 2>&1 || { echo "$(tail -n 1 "$log")"; return 1; }
   once yamllint "$(yaml_key "$dir")" yamllint_in "$dir" >>"$log" 2>&1 || { echo "yamllint"; return 1; }
   once hadolint "$(content_key "$dir" Dockerfile)" "$work/tools/bin/hadolint" "$dir/Dockerfile" >>"$log" 2>&1 \
@@ -183,7 +183,7 @@ yaml_key() {
 
 # python_checks DIR: compileall, ruff check and ruff format --check.
 python_checks() {
-  (cd "$1" && python3 -m compileall -q src tests $([ -d migrations ] && echo migrations)) || { echo "compileall"; return 1; }
+  (cd "$1" && python3 -m compileall -q src tests dast $([ -d migrations ] && echo migrations)) || { echo "compileall"; return 1; }
   (cd "$1" && "$work/tools/bin/ruff" check --quiet --no-cache --output-format concise .) || { echo "ruff check"; return 1; }
   (cd "$1" && "$work/tools/bin/ruff" format --check --no-cache .) || { echo "ruff format --check"; return 1; }
 }
@@ -217,7 +217,7 @@ long_names() {
     local dir=$work/long/$name log=$work/static-logs/long-$name.log
     # Only a few choices change the Python and YAML files: each distinct set is checked once.
     if (cd "$work/long" && "$RAMPART" new "$long" --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
-      && once long-python "$(content_key "$dir" src tests migrations pyproject.toml gunicorn.conf.py)" \
+      && once long-python "$(content_key "$dir" src tests migrations dast pyproject.toml gunicorn.conf.py)" \
         python_checks "$dir" >>"$log" 2>&1 \
       && once long-yaml "$(yaml_key "$dir")" yamllint_in "$dir" >>"$log" 2>&1; then
       :

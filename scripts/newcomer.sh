@@ -17,7 +17,8 @@
 #     page at the README's development CLIENT_APP_URL, adds a passkey through
 #     the API and logs in with it;
 #   - "Test it": make test and make lint, as written;
-#   - make lock must leave both locks byte for byte as they were.
+#   - make lock and make dast-lock must leave the three locks byte for byte
+#     as they were.
 # Every command runs in a clean environment (PATH, HOME, a UTF-8 locale and
 # the machine's network settings), as on a fresh machine. Needs the Go
 # toolchain, PyPI, and Debian's chromium (installed if missing).
@@ -234,16 +235,17 @@ follow_readme() { # follow_readme AUTH
     run_line "$dir" "$work/$name-$(echo "$line" | awk '{print $2}').log" "$line" || return 1
   done <<<"$test_it"
 
-  # make lock with nothing changed leaves the locks as they are.
-  local before after
-  before=$(cd "$dir" && sha256sum requirements.lock requirements-dev.lock)
+  # make lock and make dast-lock with nothing changed leave the locks as they are.
+  local before after locks="requirements.lock requirements-dev.lock dast/requirements.lock"
+  before=$(cd "$dir" && sha256sum $locks)
   run_line "$dir" "$work/$name-lock.log" "make lock" || return 1
-  after=$(cd "$dir" && sha256sum requirements.lock requirements-dev.lock)
+  run_line "$dir" "$work/$name-dast-lock.log" "make dast-lock" || return 1
+  after=$(cd "$dir" && sha256sum $locks)
   if [ "$before" != "$after" ]; then
     (cd "$dir" && diff <(echo "$before") <(echo "$after")) || true
-    echo "  FAIL make lock changed the locks with nothing changed"; return 1
+    echo "  FAIL make lock or make dast-lock changed a lock with nothing changed"; return 1
   fi
-  echo "  ok   make lock left both locks byte for byte as they were"
+  echo "  ok   make lock and make dast-lock left the three locks byte for byte as they were"
 }
 
 # run_one AUTH: one newcomer's whole run; its own ports, servers and project.

@@ -110,7 +110,8 @@ def test_local_next_is_followed(client, csrf_token):
 
 @pytest.mark.parametrize(
     "target",
-    ["/account\x00", "/account\r\nSet-Cookie: x=1", "/acc\tount", "/account\u2028", "/a b"],
+    # A NUL anywhere in a request gets 400 before any view (tests/test_limits.py).
+    ["/account\x07", "/account\r\nSet-Cookie: x=1", "/acc\tount", "/account\u2028", "/a b"],
 )
 def test_control_characters_in_next_are_ignored(client, csrf_token, target):
     # The log-in succeeds and lands on the account page, not on a 500.

@@ -1,10 +1,12 @@
-"""Oversized bodies get 413, chunked ones too; foreign Host headers get 400."""
+"""Oversized bodies get 413, chunked ones too; foreign Host headers and NUL
+characters in the query, a form or JSON get 400."""
 
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy
 from flask import Flask, request
 from werkzeug.serving import make_server
 
@@ -88,6 +90,48 @@ def test_chunked_body_within_the_limit_reaches_the_view_whole(make_app):
         answer = send_chunked(port, "POST", "/probe/body", [b"x" * 300] * 3 + [b"y" * 124])
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert answer.endswith(b"\r\n\r\n1024")
+
+
+def _app_with_text_probe(make_app) -> Flask:
+    """An app with a view that reads every value it was sent and hands each
+    to the database, as views do with what they look up or store."""
+    app = make_app()
+
+    @app.route("/probe/text", methods=["GET", "POST"])
+    @csrf.exempt
+    def text_probe():
+        values = [*request.args.values(), *request.form.values()]
+        if request.is_json:
+            values.append(str(request.get_json()))
+        with app.app_context():
+            db = app.extensions["sqlalchemy"]
+            for value in values:
+                db.session.execute(sqlalchemy.text("SELECT :value"), {"value": value})
+        return str(len(values))
+
+    return app
+
+
+def test_nul_characters_are_refused_before_any_view(make_app):
+    client = _app_with_text_probe(make_app).test_client()
+    assert client.post("/probe/text?q=fine", data={"email": "ada@example.com"}).status_code == 200
+    assert client.post("/probe/text", json={"title": ["a", {"b": "c"}]}).status_code == 200
+    # A backslash followed by the text u0000 is no NUL.
+    assert client.post("/probe/text", json={"path": "C:\\u0000"}).status_code == 200
+    escaped_nul = b'{"a": "\\\\\\u0000"}'  # a backslash, then a NUL
+    utf16_nul = escaped_nul.decode().encode("utf-16-le")
+    refused = [
+        client.get("/probe/text?q=a%00b"),
+        client.get("/probe/text?a%00b=q"),
+        client.post("/probe/text", data={"email": "https://example.com//e.php\x00"}),
+        client.post("/probe/text", data={"email\x00": "ada@example.com"}),
+        client.post("/probe/text", json={"title": ["a", {"b": "c\x00"}]}),
+        client.post("/probe/text", json={"key\x00": 1}),
+        client.post("/probe/text", data=escaped_nul, content_type="application/json"),
+        # JSON parsing detects UTF-16 and UTF-32 too, and so does the check.
+        client.post("/probe/text", data=utf16_nul, content_type="application/json"),
+    ]
+    assert [response.status_code for response in refused] == [400] * len(refused)
 
 
 def test_default_body_limit_is_set(make_app):

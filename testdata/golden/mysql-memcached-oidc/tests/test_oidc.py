@@ -213,7 +213,8 @@ def test_a_discovery_document_naming_another_issuer_is_refused(client, provider,
 
 @pytest.mark.parametrize(
     "target",
-    ["/account\x00", "/account\r\nSet-Cookie: x=1", "/acc\tount", "/account\u2028", "/a b"],
+    # A NUL anywhere in a request gets 400 before any view (tests/test_limits.py).
+    ["/account\x07", "/account\r\nSet-Cookie: x=1", "/acc\tount", "/account\u2028", "/a b"],
 )
 def test_control_characters_in_next_are_ignored(client, provider, target):
     response = sign_in(client, "?next=" + quote(target))

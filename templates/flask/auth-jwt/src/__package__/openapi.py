@@ -203,6 +203,8 @@ def _operation(
         )
     if rule.arguments:
         responses.setdefault(404, ("None of the caller's has this id.", problem))
+    # Any request: security.refuse_nul_characters.
+    responses.setdefault(400, ("A NUL character in the query or the body.", problem))
     methods = rule.methods - {"HEAD", "OPTIONS"}
     operation_id = rule.endpoint.replace(".", "_")
     answer: dict[str, Any] = {
