@@ -120,13 +120,13 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
   local -a args
   read -r -a args <<<"$flags"
   if [ -n "$message" ]; then
-    local status=0
-    generate "$work/static" "$name" "${args[@]}" >"$log" 2>&1 || status=$?
+    # In a directory of its own: the other worker writes beside it.
+    local status=0 empty=$work/forbidden/$name
+    mkdir -p "$empty"
+    generate "$empty" "$name" "${args[@]}" >"$log" 2>&1 || status=$?
     if [ "$status" -ne 2 ]; then echo "exit $status, want 2"; return 1; fi
     if ! grep -qF -- "$message" "$log"; then echo "the rule's message is missing from the output"; return 1; fi
-    if compgen -G "$work/static/*$name*" >/dev/null || compgen -G "$work/static/*matrix-app*" >/dev/null; then
-      echo "left files behind"; return 1
-    fi
+    if [ -n "$(ls -A "$empty")" ]; then echo "left files behind: $(ls -A "$empty")"; return 1; fi
     return 0
   fi
   # Every project is named matrix-app, so files that do not depend on the
@@ -159,8 +159,8 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
     # Identical unit directories are verified once; each combination still reports its exposure.
     local vm_key; vm_key=$(content_key "$dir" deploy/vm)
     if [ ! -e "$work/vm-root/exposure-$vm_key" ]; then
-      check_unit "$dir" matrix-app >>"$log" 2>&1 || { echo "systemd unit: $(tail -n 1 "$log")"; return 1; }
-      cp "$work/vm-root/matrix-app.exposure" "$work/vm-root/exposure-$vm_key"
+      check_unit "$dir" matrix-app "$work/vm-root/$name" >>"$log" 2>&1 || { echo "systemd unit: $(tail -n 1 "$log")"; return 1; }
+      cp "$work/vm-root/$name/exposure" "$work/vm-root/exposure-$vm_key"
     fi
     cp "$work/vm-root/exposure-$vm_key" "$work/vm-root/$name.exposure"
   fi
@@ -207,29 +207,58 @@ once() {
 # line lengths.
 long_names() {
   phase_start=$SECONDS
-  local long; long=$(printf 'n%.0s' $(seq 63))
-  local name flags message bad=0 checked=0
   mkdir -p "$work/long"
-  while IFS=$'\t' read -r name flags message; do
-    [ -z "$message" ] || continue
-    checked=$((checked + 1))
-    local -a args; read -r -a args <<<"$flags"
-    local dir=$work/long/$name log=$work/static-logs/long-$name.log
-    # Only a few choices change the Python and YAML files: each distinct set is checked once.
-    if (cd "$work/long" && "$RAMPART" new "$long" --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
-      && once long-python "$(content_key "$dir" src tests migrations dast pyproject.toml gunicorn.conf.py)" \
-        python_checks "$dir" >>"$log" 2>&1 \
-      && once long-yaml "$(yaml_key "$dir")" yamllint_in "$dir" >>"$log" 2>&1; then
-      :
-    else
-      bad=$((bad + 1))
-      printf 'static   %-34s FAILED with a 63-character name (log: %s)\n' "$name" "$log"
-      tail -n 20 "$log" | sed 's/^/    /'
-    fi
-    rm -rf "$dir"
-  done <"$work/all.tsv"
+  in_parallel long_name_check "$work/all.tsv"
+  local checked bad
+  checked=$(cat "$work/parallel/long_name_check-"*.status 2>/dev/null | grep -c . || true)
+  bad=$(cat "$work/parallel/long_name_check-"*.status 2>/dev/null | grep -c '^failed$' || true)
   failed=$((failed + bad))
   record "static: the $checked allowed combinations under a 63-character name: $((checked - bad)) clean, $bad failed ($((SECONDS - phase_start)) s)"
+}
+
+long_name_check() { # long_name_check STATUS-FILE LINE: one allowed combination of all.tsv under the long name
+  local status=$1 name flags message
+  IFS=$'\t' read -r name flags message <<<"$2"
+  [ -z "$message" ] || return 0
+  local long; long=$(printf 'n%.0s' $(seq 63))
+  local -a args; read -r -a args <<<"$flags"
+  local dir=$work/long/$name log=$work/static-logs/long-$name.log
+  # Only a few choices change the Python and YAML files: each distinct set is checked once.
+  if (cd "$work/long" && "$RAMPART" new "$long" --output "$name" --no-git --yes "${args[@]}") >"$log" 2>&1 \
+    && once long-python "$(content_key "$dir" src tests migrations dast pyproject.toml gunicorn.conf.py)" \
+      python_checks "$dir" >>"$log" 2>&1 \
+    && once long-yaml "$(yaml_key "$dir")" yamllint_in "$dir" >>"$log" 2>&1; then
+    echo ok >"$status"
+  else
+    echo failed >"$status"
+    printf 'static   %-34s FAILED with a 63-character name (log: %s)\n' "$name" "$log"
+    tail -n 20 "$log" | sed 's/^/    /'
+  fi
+  rm -rf "$dir"
+}
+
+# in_parallel FUNC FILE: FUNC STATUS-FILE LINE for each line of FILE,
+# STATIC_WORKERS at once (default: one per core); each call's output is
+# printed whole when it ends, so two never interleave. The checks are
+# independent: each writes under its own name, and a content-keyed check
+# (once) both start is only run twice.
+in_parallel() {
+  local func=$1 file=$2 workers=${STATIC_WORKERS:-$(nproc)} index=0 line pid
+  local -A output_of=()
+  mkdir -p "$work/parallel"
+  while IFS= read -r line; do
+    index=$((index + 1))
+    while [ ${#output_of[@]} -ge "$workers" ]; do
+      wait -n -p pid "${!output_of[@]}" || true
+      cat "${output_of[$pid]}"; unset "output_of[$pid]"
+    done
+    "$func" "$work/parallel/$func-$index.status" "$line" >"$work/parallel/$func-$index.out" 2>&1 </dev/null &
+    output_of[$!]=$work/parallel/$func-$index.out
+  done <"$file"
+  while [ ${#output_of[@]} -gt 0 ]; do
+    wait -n -p pid "${!output_of[@]}" || true
+    cat "${output_of[$pid]}"; unset "output_of[$pid]"
+  done
 }
 
 # k8s_checks DIR: kustomize build of every overlay, then kubernetes-validate
@@ -261,11 +290,11 @@ render_overlays() {
   done
 }
 
-# check_unit DIR NAME: systemd-analyze verify (with stand-in executables at
-# the unit's paths, under a scratch root) and an offline security exposure
-# of at most 2.0.
+# check_unit DIR NAME SCRATCH: systemd-analyze verify (with stand-in
+# executables at the unit's paths, under the scratch root) and an offline
+# security exposure of at most 2.0 (written to SCRATCH/exposure).
 check_unit() {
-  local dir=$1 name=$2 root=$work/vm-root/$2
+  local dir=$1 name=$2 root=$3
   local unit=$dir/deploy/vm/$name.service
   mkdir -p "$root/opt/$name/venv/bin" "$root/units"
   printf '#!/bin/sh\n' >"$root/opt/$name/venv/bin/gunicorn"
@@ -277,7 +306,7 @@ check_unit() {
   exposure=$(systemd-analyze security --offline=yes "$unit" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
   echo "systemd exposure: ${exposure:-unknown}"
   [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' || { echo "exposure ${exposure:-unknown} above 2.0"; return 1; }
-  echo "$exposure" >"$work/vm-root/$name.exposure"
+  echo "$exposure" >"$root/exposure"
 }
 
 # lock_is_complete FILE: FILE's pins, with their dependencies, resolve with
@@ -294,32 +323,42 @@ lock_is_complete() {
 
 run_static() {
   phase_start=$SECONDS
-  echo "== static: every combination ($(wc -l <"$work/all.tsv") from the manifest)"
+  echo "== static: every combination ($(wc -l <"$work/all.tsv") from the manifest), ${STATIC_WORKERS:-$(nproc)} at once"
   mkdir -p "$work/static" "$work/static-logs"
-  local name flags message why allowed=0 forbidden=0 bad=0
-  while IFS=$'\t' read -r name flags message; do
-    if why=$(static_check "$name" "$flags" "$message"); then
-      if [ -n "$message" ]; then
-        forbidden=$((forbidden + 1))
-        printf 'static   %-34s ok   refused: %s\n' "$name" "$message"
-      else
-        allowed=$((allowed + 1))
-        local extra=""
-        [ -e "$work/vm-root/$name.exposure" ] && extra=", systemd exposure $(cat "$work/vm-root/$name.exposure")"
-        [ -d "$work/static/$name/deploy/kubernetes" ] && extra=", kustomize + kubernetes-validate + Gateway API and Kyverno schemas"
-        [ -d "$work/static/$name/.github" ] && extra="$extra, actionlint + zizmor"
-        [ -z "$(find "$work/static/$name" -name '*.sh' -print -quit)" ] || extra="$extra, shellcheck"
-        printf 'static   %-34s ok   generated, parsed, compiled, ruff, yamllint, hadolint, lock complete%s\n' "$name" "$extra"
-      fi
-    else
-      bad=$((bad + 1))
-      printf 'static   %-34s FAILED (%s)\n' "$name" "$why"
-      tail -n 30 "$work/static-logs/$name.log" | sed 's/^/    /'
-    fi
-  done <"$work/all.tsv"
+  # Made once here, not by two workers at the same time.
+  uv_bin >/dev/null
+  python3 -m venv --without-pip "$work/empty"
+  in_parallel static_report "$work/all.tsv"
+  local allowed forbidden bad
+  allowed=$(cat "$work/parallel/static_report-"*.status | grep -c '^allowed$' || true)
+  forbidden=$(cat "$work/parallel/static_report-"*.status | grep -c '^forbidden$' || true)
+  bad=$(cat "$work/parallel/static_report-"*.status | grep -c '^failed$' || true)
   failed=$((failed + bad))
   record "static: $allowed allowed combinations ok, $forbidden forbidden combinations refused, $bad failed ($((SECONDS - phase_start)) s)"
   long_names
+}
+
+static_report() { # static_report STATUS-FILE LINE: static_check one line of all.tsv, and its report line
+  local status=$1 name flags message why
+  IFS=$'\t' read -r name flags message <<<"$2"
+  if why=$(static_check "$name" "$flags" "$message"); then
+    if [ -n "$message" ]; then
+      echo forbidden >"$status"
+      printf 'static   %-34s ok   refused: %s\n' "$name" "$message"
+    else
+      echo allowed >"$status"
+      local extra=""
+      [ -e "$work/vm-root/$name.exposure" ] && extra=", systemd exposure $(cat "$work/vm-root/$name.exposure")"
+      [ -d "$work/static/$name/deploy/kubernetes" ] && extra=", kustomize + kubernetes-validate + Gateway API and Kyverno schemas"
+      [ -d "$work/static/$name/.github" ] && extra="$extra, actionlint + zizmor"
+      [ -z "$(find "$work/static/$name" -name '*.sh' -print -quit)" ] || extra="$extra, shellcheck"
+      printf 'static   %-34s ok   generated, parsed, compiled, ruff, yamllint, hadolint, lock complete%s\n' "$name" "$extra"
+    fi
+  else
+    echo failed >"$status"
+    printf 'static   %-34s FAILED (%s)\n' "$name" "$why"
+    tail -n 30 "$work/static-logs/$name.log" | sed 's/^/    /'
+  fi
 }
 
 step() { # step LOG LABEL CMD...: run a step, keep its output and its duration

@@ -1,4 +1,4 @@
-"""Fixtures: an app per test on a throw-away database, and a client that
+"""Fixtures: an app per test on an empty database at the latest migration, and a client that
 talks HTTPS with a same-origin Referer, as a browser does.
 
 Set DATABASE_URL and REDIS_URL to run the suite against real servers.
@@ -18,7 +18,14 @@ from demo.after_response import (
 )
 
 from .mail_server import MailServer
-from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
+from .support import (
+    BrowserLikeClient,
+    base_environ,
+    csrf_token_from,
+    drop_migrated_databases,
+    migrate,
+    release_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +51,11 @@ def environ(tmp_path, mail_server):
 @pytest.fixture
 def make_app(environ):
     """Create an app from ``environ_override`` (or the test environment);
-    keyword arguments override settings. ``migrated=True`` applies the
-    migrations now and drops the tables after the test."""
+    keyword arguments override settings. ``migrated=True`` gives the app a
+    database at the latest revision with no rows in it; the apps of one test
+    that share a database share its rows."""
     created: list[Flask] = []
+    migrated_databases: set[str] = set()
     made: list[Flask] = []
 
     def factory(
@@ -61,8 +70,11 @@ def make_app(environ):
         app.test_client_class = BrowserLikeClient
         made.append(app)
         if migrated:
-            migrate(app)
             created.append(app)
+            database = app.config["SQLALCHEMY_DATABASE_URI"]
+            if database not in migrated_databases:
+                migrate(app)
+                migrated_databases.add(database)
         return app
 
     yield factory
@@ -71,7 +83,11 @@ def make_app(environ):
         # the next test's mailbox or tables.
         wait_until_done(app)
     for app in created:
-        reset_database(app)
+        release_database(app)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    drop_migrated_databases()
 
 
 @pytest.fixture

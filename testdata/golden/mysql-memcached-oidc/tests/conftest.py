@@ -1,4 +1,4 @@
-"""Fixtures: an app per test on a throw-away database, and a client that
+"""Fixtures: an app per test on an empty database at the latest migration, and a client that
 talks HTTPS with a same-origin Referer, as a browser does.
 
 Set DATABASE_URL and MEMCACHED_SERVERS to run the suite against real servers.
@@ -17,7 +17,14 @@ from staff_portal.after_response import (
 )
 
 from .oidc_provider import StubProvider
-from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
+from .support import (
+    BrowserLikeClient,
+    base_environ,
+    csrf_token_from,
+    drop_migrated_databases,
+    migrate,
+    release_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +49,11 @@ def environ(tmp_path, running_provider):
 @pytest.fixture
 def make_app(environ):
     """Create an app from ``environ_override`` (or the test environment);
-    keyword arguments override settings. ``migrated=True`` applies the
-    migrations now and drops the tables after the test."""
+    keyword arguments override settings. ``migrated=True`` gives the app a
+    database at the latest revision with no rows in it; the apps of one test
+    that share a database share its rows."""
     created: list[Flask] = []
+    migrated_databases: set[str] = set()
     made: list[Flask] = []
 
     def factory(
@@ -59,8 +68,11 @@ def make_app(environ):
         app.test_client_class = BrowserLikeClient
         made.append(app)
         if migrated:
-            migrate(app)
             created.append(app)
+            database = app.config["SQLALCHEMY_DATABASE_URI"]
+            if database not in migrated_databases:
+                migrate(app)
+                migrated_databases.add(database)
         return app
 
     yield factory
@@ -69,7 +81,11 @@ def make_app(environ):
         # the next test's tables.
         wait_until_done(app)
     for app in created:
-        reset_database(app)
+        release_database(app)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    drop_migrated_databases()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures: an app per test on a throw-away database, and a client that
+"""Fixtures: an app per test on an empty database at the latest migration, and a client that
 talks HTTPS with a same-origin Referer, as a browser does.
 
 Set DATABASE_URL and REDIS_URL to run the suite against real servers.
@@ -13,7 +13,14 @@ from flask import Flask
 
 from statuspage import create_app
 
-from .support import BrowserLikeClient, base_environ, csrf_token_from, migrate, reset_database
+from .support import (
+    BrowserLikeClient,
+    base_environ,
+    csrf_token_from,
+    drop_migrated_databases,
+    migrate,
+    release_database,
+)
 
 
 @pytest.fixture
@@ -25,9 +32,11 @@ def environ(tmp_path):
 @pytest.fixture
 def make_app(environ):
     """Create an app from ``environ_override`` (or the test environment);
-    keyword arguments override settings. ``migrated=True`` applies the
-    migrations now and drops the tables after the test."""
+    keyword arguments override settings. ``migrated=True`` gives the app a
+    database at the latest revision with no rows in it; the apps of one test
+    that share a database share its rows."""
     created: list[Flask] = []
+    migrated_databases: set[str] = set()
 
     def factory(
         environ_override: dict[str, str] | None = None, *, migrated: bool = False, **overrides
@@ -38,13 +47,20 @@ def make_app(environ):
         app = create_app(environ if environ_override is None else environ_override, overrides)
         app.test_client_class = BrowserLikeClient
         if migrated:
-            migrate(app)
             created.append(app)
+            database = app.config["SQLALCHEMY_DATABASE_URI"]
+            if database not in migrated_databases:
+                migrate(app)
+                migrated_databases.add(database)
         return app
 
     yield factory
     for app in created:
-        reset_database(app)
+        release_database(app)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    drop_migrated_databases()
 
 
 @pytest.fixture
