@@ -160,7 +160,9 @@ static_check() { # static_check NAME FLAGS FORBIDDEN-MESSAGE
     local vm_key; vm_key=$(content_key "$dir" deploy/vm)
     if [ ! -e "$work/vm-root/exposure-$vm_key" ]; then
       check_unit "$dir" matrix-app "$work/vm-root/$name" >>"$log" 2>&1 || { echo "systemd unit: $(tail -n 1 "$log")"; return 1; }
-      cp "$work/vm-root/$name/exposure" "$work/vm-root/exposure-$vm_key"
+      # Renamed into place: the other worker may read it at any moment.
+      cp "$work/vm-root/$name/exposure" "$work/vm-root/exposure-$vm_key.$name"
+      mv "$work/vm-root/exposure-$vm_key.$name" "$work/vm-root/exposure-$vm_key"
     fi
     cp "$work/vm-root/exposure-$vm_key" "$work/vm-root/$name.exposure"
   fi
@@ -209,9 +211,15 @@ long_names() {
   phase_start=$SECONDS
   mkdir -p "$work/long"
   in_parallel long_name_check "$work/all.tsv"
-  local checked bad
-  checked=$(cat "$work/parallel/long_name_check-"*.status 2>/dev/null | grep -c . || true)
-  bad=$(cat "$work/parallel/long_name_check-"*.status 2>/dev/null | grep -c '^failed$' || true)
+  local checked bad expected
+  checked=$(statuses long_name_check | grep -c . || true)
+  bad=$(statuses long_name_check | grep -c '^failed$' || true)
+  # A check that died before its status counts as failed.
+  expected=$(awk -F'\t' '$3 == ""' "$work/all.tsv" | wc -l)
+  if [ "$checked" -ne "$expected" ]; then
+    echo "static   $((expected - checked)) long-name checks ended without a result"
+    bad=$((bad + expected - checked)) checked=$expected
+  fi
   failed=$((failed + bad))
   record "static: the $checked allowed combinations under a 63-character name: $((checked - bad)) clean, $bad failed ($((SECONDS - phase_start)) s)"
 }
@@ -237,6 +245,9 @@ long_name_check() { # long_name_check STATUS-FILE LINE: one allowed combination 
   rm -rf "$dir"
 }
 
+# statuses FUNC: the status lines in_parallel's calls of FUNC wrote.
+statuses() { cat "$work/parallel/$1-"*.status 2>/dev/null || true; }
+
 # in_parallel FUNC FILE: FUNC STATUS-FILE LINE for each line of FILE,
 # STATIC_WORKERS at once (default: one per core); each call's output is
 # printed whole when it ends, so two never interleave. The checks are
@@ -244,6 +255,7 @@ long_name_check() { # long_name_check STATUS-FILE LINE: one allowed combination 
 # (once) both start is only run twice.
 in_parallel() {
   local func=$1 file=$2 workers=${STATIC_WORKERS:-$(nproc)} index=0 line pid
+  [[ $workers =~ ^[1-9][0-9]*$ ]] || { echo "STATIC_WORKERS must be a whole number of at least 1, not '$workers'" >&2; return 2; }
   local -A output_of=()
   mkdir -p "$work/parallel"
   while IFS= read -r line; do
@@ -329,10 +341,16 @@ run_static() {
   uv_bin >/dev/null
   python3 -m venv --without-pip "$work/empty"
   in_parallel static_report "$work/all.tsv"
-  local allowed forbidden bad
-  allowed=$(cat "$work/parallel/static_report-"*.status | grep -c '^allowed$' || true)
-  forbidden=$(cat "$work/parallel/static_report-"*.status | grep -c '^forbidden$' || true)
-  bad=$(cat "$work/parallel/static_report-"*.status | grep -c '^failed$' || true)
+  local allowed forbidden bad lost
+  allowed=$(statuses static_report | grep -c '^allowed$' || true)
+  forbidden=$(statuses static_report | grep -c '^forbidden$' || true)
+  bad=$(statuses static_report | grep -c '^failed$' || true)
+  # A check that died before its status counts as failed.
+  lost=$(($(wc -l <"$work/all.tsv") - allowed - forbidden - bad))
+  if [ "$lost" -ne 0 ]; then
+    echo "static   $lost combinations' checks ended without a result"
+    bad=$((bad + lost))
+  fi
   failed=$((failed + bad))
   record "static: $allowed allowed combinations ok, $forbidden forbidden combinations refused, $bad failed ($((SECONDS - phase_start)) s)"
   long_names

@@ -32,9 +32,9 @@ def environ(tmp_path):
 @pytest.fixture
 def make_app(environ):
     """Create an app from ``environ_override`` (or the test environment);
-    keyword arguments override settings. ``migrated=True`` gives the app a
-    database at the latest revision with no rows in it; the apps of one test
-    that share a database share its rows."""
+    keyword arguments override settings. ``migrated=True`` gives the test's
+    first app on a database that database at the latest revision with no rows
+    in it; the test's later apps on it share it as it then is."""
     created: list[Flask] = []
     migrated_databases: set[str] = set()
 
@@ -59,7 +59,9 @@ def make_app(environ):
         release_database(app)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    # Last, once pytest has torn down what an interrupted run left open.
     drop_migrated_databases()
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import socket
 import ssl
@@ -43,7 +44,7 @@ RULES = ROOT / "dast" / "rules.toml"
 PACKAGE = "ledger_api"
 # What wapiti logs when a module or requests failed (it still exits 0).
 SCAN_BROKEN = ("seems broken", "Traceback")
-SCAN_LOST = ("skipped due to network issues",)
+LOST_REQUESTS = re.compile(r"(\d+) requests were skipped due to network issues")
 
 
 class Login(NamedTuple):
@@ -109,20 +110,20 @@ def unreached(report: Mapping, scan_pass: Mapping) -> list[str]:
     return missing
 
 
-def scan_trouble(log: str) -> list[str]:
-    """What wapiti logs but does not count as a finding: requests lost to
-    network errors, a module that broke. Either way the scan missed what it
-    was meant to try. A module stopped at max_attack_seconds counts its
-    requests then in flight as lost to the network: not trouble."""
-    trouble = []
+def scan_trouble(log: str) -> tuple[list[str], int]:
+    """What wapiti logs but does not count as a finding: a module that broke
+    (always trouble), and the number of requests lost to network errors. A
+    module stopped at max_attack_seconds counts its requests then in flight
+    as lost: those are not counted."""
+    broken, lost = [], 0
     for section in log.split("[*] Launching module"):
         bounded = "Max attack time was reached" in section
         for line in section.splitlines():
-            if any(sign in line for sign in SCAN_BROKEN) or (
-                not bounded and any(sign in line for sign in SCAN_LOST)
-            ):
-                trouble.append(line.strip())
-    return trouble
+            if any(sign in line for sign in SCAN_BROKEN):
+                broken.append(line.strip())
+            elif not bounded and (count := LOST_REQUESTS.search(line)):
+                lost += int(count.group(1))
+    return broken, lost
 
 
 def judge(reports: Mapping[str, Mapping], rules: Mapping, logs: Mapping[str, str]) -> int:
@@ -150,7 +151,16 @@ def judge(reports: Mapping[str, Mapping], rules: Mapping, logs: Mapping[str, str
             f"{name}: NOT REACHED {path} (must_reach or signed_in in dast/rules.toml)"
             for path in unreached(report, scan_pass)
         ]
-        problems += [f"{name}: SCAN TROUBLE {line}" for line in scan_trouble(log)]
+        broken, lost = scan_trouble(log)
+        problems += [f"{name}: SCAN TROUBLE {line}" for line in broken]
+        tolerated = rules["scan"]["lost_requests_tolerated"]
+        if lost > tolerated:
+            problems.append(
+                f"{name}: SCAN TROUBLE {lost} requests lost to network errors, more than"
+                f" lost_requests_tolerated ({tolerated}) in dast/rules.toml"
+            )
+        elif lost:
+            print(f"  {name}: {lost} requests lost to network errors (up to {tolerated} tolerated)")
     for problem in problems:
         print(f"  {problem}")
     if problems:
