@@ -17,7 +17,7 @@ import (
 // allowed combination, and TestLargestCombinationIsBenchmarked keeps this
 // in step).
 var largestFlags = map[string]string{
-	"name": "bench", "database": "postgres", "cache": "memcached", "auth": "jwt", "deploy": "kubernetes", "ci": "github",
+	"name": "bench", "database": "postgres", "cache": "memcached", "auth": "jwt", "deploy": "kubernetes", "ci": "gitlab",
 }
 
 // BenchmarkLoadBlueprints measures what every rampart command pays first:

@@ -18,7 +18,7 @@ import (
 var (
 	trivyReference  = regexp.MustCompile(`aquasec/trivy[^\s"']*`)
 	pinnedByDigest  = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
-	buildCommand    = regexp.MustCompile(`kaniko|buildx|docker build|build-push-action|setup-buildx`)
+	buildCommand    = regexp.MustCompile(`kaniko|buildctl|buildx|docker build|build-push-action|setup-buildx`)
 	registrySecrets = regexp.MustCompile(`CI_REGISTRY_PASSWORD|CI_JOB_TOKEN|secrets\.|skopeo login`)
 )
 
@@ -245,6 +245,10 @@ func checkGitLabImageJobs(t *testing.T, a generator.Answers, text string) {
 		!strings.Contains(script, "scanned=$(cat scanned.digest)") {
 		t.Errorf("%v: image-push must push the layout as it is and compare the digest with the scanned one", a)
 	}
+	if build := strings.Join(jobs["image-build"].Script, "\n"); !strings.Contains(build, "buildctl-daemonless.sh build") ||
+		strings.Contains(build, "kaniko") {
+		t.Errorf("%v: image-build must build with rootless BuildKit (kaniko is archived upstream)", a)
+	}
 	checkGitLabSignJob(t, a, jobs["image-sign"])
 	for name, job := range jobs {
 		if name != "image-push" && name != "image-sign" && registrySecrets.MatchString(strings.Join(job.Script, "\n")) {
@@ -268,5 +272,8 @@ func checkGitLabSignJob(t *testing.T, a generator.Answers, sign gitlabJob) {
 	if !strings.Contains(script, "scanned=$(cat scanned.digest)") ||
 		!strings.Contains(script, `cosign sign --yes "$CI_REGISTRY_IMAGE@$scanned"`) {
 		t.Errorf("%v: image-sign must sign the scanned digest", a)
+	}
+	if !strings.Contains(script, `cosign attest --yes --type slsaprovenance1 --predicate provenance.json "$CI_REGISTRY_IMAGE@$scanned"`) {
+		t.Errorf("%v: image-sign must attest the scanned digest's build provenance", a)
 	}
 }

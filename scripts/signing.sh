@@ -35,6 +35,8 @@ started=$SECONDS
 . "$repo/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/proof_cache.sh
 . "$repo/scripts/lib/proof_cache.sh"
+# shellcheck source=scripts/lib/go_tools.sh
+. "$repo/scripts/lib/go_tools.sh"
 # shellcheck source=scripts/lib/fake_fulcio.sh
 . "$repo/scripts/lib/fake_fulcio.sh"
 registry_pid="" failed=0
@@ -52,22 +54,6 @@ trap cleanup EXIT
 
 COSIGN_VERSION=v3.1.3 # the version the generated CI installs
 GGCR_VERSION=v0.22.1  # go-containerregistry: registry and crane
-
-# go_tool PACKAGE VERSION: the path of PACKAGE@VERSION's command, built once
-# into the proof cache (go install into a temporary directory beside it, then
-# an atomic rename, so a stopped build leaves nothing that looks finished).
-go_tool() {
-  local pkg=$1 version=$2 name=${1##*/} dir=$PROOF_CACHE/bin tmp status=0
-  local bin=$dir/$name-$version
-  if [ ! -x "$bin" ]; then
-    mkdir -p "$dir" && tmp=$(mktemp -d "$dir/.build-$name.XXXXXX") || return 1
-    echo "building $name $version from the Go module proxy, once (into $dir)" >&2
-    (cd "$tmp" && GOBIN=$tmp go install "$pkg@$version") >&2 && mv -f "$tmp/$name" "$bin" || status=$?
-    rm -rf "$tmp"
-    [ "$status" -eq 0 ] || return "$status"
-  fi
-  echo "$bin"
-}
 
 echo "== tools"
 tools_start=$SECONDS
@@ -163,47 +149,9 @@ sign_keyless() {
   fi
 }
 
-# The cosign that verify-signature.sh finds on PATH.
-mkdir -p "$work/path"
-cat >"$work/path/cosign" <<EOF
-#!/bin/sh
-# cosign as verify-signature.sh finds it in this proof: the real cosign
-# ($COSIGN_VERSION), given the trust this offline machine can have, and
-# nothing else. Relaxed, and why:
-#   --trusted-root      replaces Sigstore's public trust root (fetched through
-#                       TUF from the internet, out of reach here) with one
-#                       that lists only the proof's Fulcio stand-in as a
-#                       certificate authority, and no log. The certificate
-#                       must still chain to it: signing.sh checks that
-#                       another CA's is refused.
-#   --insecure-ignore-tlog  no Rekor entry is required (no Rekor here). In
-#                       production the entry shows the signature was made
-#                       while the ten-minute certificate was valid, and made
-#                       public; without it cosign checks the certificate's
-#                       validity at the current time instead, so the proof
-#                       verifies within the certificate's window (signing.sh
-#                       checks that an expired one is refused).
-#   --insecure-ignore-sct   no certificate-transparency timestamp is required
-#                       in the certificate (no CT log here).
-# Not relaxed, all done by the real cosign: the signature over the in-toto
-# statement, its subject being the digest asked for, the chain to the trusted
-# CA with the code-signing usage, and the exact SAN and issuer that
-# verify-signature.sh passes (--certificate-identity, --certificate-oidc-issuer).
-# The registry needs no flag: go-containerregistry, in cosign, falls back to
-# plain HTTP for 127.0.0.1 by itself.
-# verify-signature.sh asks cosign its version first: answered by the real one.
-[ "\$*" != "version --json" ] || exec "$COSIGN" version --json
-printf '%s\n' "\$@" >>"$work/cosign-calls"
-case \$1 in
-  verify | verify-blob) ;;
-  *) echo "cosign stand-in: only verify and verify-blob are expected, not \$1" >&2; exit 99 ;;
-esac
-command=\$1
-shift
-exec "$COSIGN" "\$command" --trusted-root "$work/fulcio/trusted_root.json" \\
-  --insecure-ignore-tlog --insecure-ignore-sct "\$@"
-EOF
-chmod +x "$work/path/cosign"
+# The cosign that verify-signature.sh finds on PATH (fake_fulcio.sh says
+# what it relaxes), recording each call in $work/cosign-calls.
+verifying_cosign "$work/path" "$COSIGN" "$work/fulcio/trusted_root.json" "$work/cosign-calls"
 
 # run_script SCRIPT ARG...: sh SCRIPT ARG... as a deploy runs it, with the
 # stand-in first on PATH; sets rc, and keeps stdout and stderr in files.

@@ -2,6 +2,7 @@
 
   ci_steps.py github WORKFLOW JOB STEP-NAME   the run: of that named step
   ci_steps.py gitlab PIPELINE JOB             the job's script: items, in order
+  ci_steps.py gitlab-variables PIPELINE JOB   the job's variables:, NAME=VALUE lines
 """
 
 import sys
@@ -21,6 +22,9 @@ def main(argv: list[str]) -> int:
         print(runs[0])
     elif kind == "gitlab":
         print("\n".join(pipeline[job]["script"]))
+    elif kind == "gitlab-variables":
+        for name, value in pipeline[job].get("variables", {}).items():
+            print(f"{name}={value}")
     else:
         sys.exit(f"unknown pipeline kind {kind!r}")
     return 0

@@ -1,8 +1,9 @@
-# Sourced by scripts/signing.sh: a private certificate authority, with
-# openssl, standing in for Fulcio (Sigstore's). Fulcio issues a keyless
-# signer a certificate for ten minutes: ECDSA P-256, code signing, an empty
-# subject, the signer's identity as its one (critical) SAN URI, and the OIDC
-# issuer that vouched for it in two extensions that cosign reads:
+# Sourced by scripts/signing.sh and scripts/gitlab-image-jobs.sh: a private
+# certificate authority, with openssl, standing in for Fulcio (Sigstore's).
+# Fulcio issues a keyless signer a certificate for ten minutes: ECDSA P-256,
+# code signing, an empty subject, the signer's identity as its one (critical)
+# SAN URI, and the OIDC issuer that vouched for it in two extensions that
+# cosign reads:
 # 1.3.6.1.4.1.57264.1.1 (the issuer's raw bytes, deprecated) and
 # 1.3.6.1.4.1.57264.1.8 (a DER UTF8String). These certificates are the same,
 # from another root.
@@ -80,4 +81,49 @@ EOF
     openssl ca -batch -config "$ca/ca.cnf" -cert "$ca/ca.pem" -keyfile "$ca/ca.key" -in "$out.csr" \
       -out "$out.pem" -notext -subj / -extfile "$out.ext" \
       -startdate "$(date -u -d "$from" +%Y%m%d%H%M%SZ)" -enddate "$(date -u -d "$to" +%Y%m%d%H%M%SZ)"
+}
+
+# verifying_cosign DIR COSIGN TRUSTED_ROOT CALLS: DIR/cosign, the cosign a
+# deploy finds on PATH in a proof: the real COSIGN, given the trust this
+# offline machine can have, and nothing else; it appends each call's
+# arguments, one a line, to CALLS. Only verify, verify-blob and
+# verify-attestation run (and `version --json`, which verify-signature.sh
+# asks first). Relaxed, and why:
+#   --trusted-root      replaces Sigstore's public trust root (fetched through
+#                       TUF from the internet, out of reach here) with
+#                       TRUSTED_ROOT, which lists only the proof's Fulcio
+#                       stand-in as a certificate authority, and no log. The
+#                       certificate must still chain to it: signing.sh checks
+#                       that another CA's is refused.
+#   --insecure-ignore-tlog  no Rekor entry is required (no Rekor here). In
+#                       production the entry shows the signature was made
+#                       while the ten-minute certificate was valid, and made
+#                       public; without it cosign checks the certificate's
+#                       validity at the current time instead, so the proof
+#                       verifies within the certificate's window (signing.sh
+#                       checks that an expired one is refused).
+#   --insecure-ignore-sct   no certificate-transparency timestamp is required
+#                       in the certificate (no CT log here).
+# Not relaxed, all done by the real cosign: the signature over the in-toto
+# statement, its subject being the digest asked for, the chain to the trusted
+# CA with the code-signing usage, and the exact SAN and issuer the caller
+# passes (--certificate-identity, --certificate-oidc-issuer). The registry
+# needs no flag: go-containerregistry, in cosign, falls back to plain HTTP for
+# 127.0.0.1 by itself.
+verifying_cosign() {
+  mkdir -p "$1" || return 1
+  cat >"$1/cosign" <<EOF
+#!/bin/sh
+# The proof's verifying cosign (scripts/lib/fake_fulcio.sh, verifying_cosign).
+[ "\$*" != "version --json" ] || exec "$2" version --json
+printf '%s\n' "\$@" >>"$4"
+case \$1 in
+  verify | verify-blob | verify-attestation) ;;
+  *) echo "cosign stand-in: only verify, verify-blob and verify-attestation are expected, not \$1" >&2; exit 99 ;;
+esac
+command=\$1
+shift
+exec "$2" "\$command" --trusted-root "$3" --insecure-ignore-tlog --insecure-ignore-sct "\$@"
+EOF
+  chmod +x "$1/cosign"
 }

@@ -2,6 +2,7 @@
 scripts/newcomer.sh runs exactly what a reader would copy.
 
     python readme_block.py README.md "Run it"     # the first ```sh block under "## Run it"
+    python readme_block.py README.md "Run it" TEXT   # the first of them holding TEXT
 
 Exits 1 when the section or its shell block is missing: a README that lost
 its commands must not pass by running nothing.
@@ -21,9 +22,10 @@ def section_blocks(markdown: str, heading: str) -> list[str]:
 
 def main() -> int:
     path, heading = sys.argv[1], sys.argv[2]
-    blocks = section_blocks(Path(path).read_text(encoding="utf-8"), heading)
+    holding = sys.argv[3] if len(sys.argv) > 3 else ""
+    blocks = [b for b in section_blocks(Path(path).read_text(encoding="utf-8"), heading) if holding in b]
     if not blocks:
-        print(f"{path}: no ```sh block under '## {heading}'", file=sys.stderr)
+        print(f"{path}: no ```sh block under '## {heading}' holding {holding!r}", file=sys.stderr)
         return 1
     sys.stdout.write(blocks[0])
     return 0
