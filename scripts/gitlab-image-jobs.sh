@@ -42,6 +42,8 @@ started=$SECONDS
 . "$repo/scripts/lib/go_tools.sh"
 # shellcheck source=scripts/lib/fake_fulcio.sh
 . "$repo/scripts/lib/fake_fulcio.sh"
+# shellcheck source=scripts/lib/claims.sh
+. "$repo/scripts/lib/claims.sh"
 
 BUILDKIT_VERSION=v0.33.1 # the version of image-build's image (checked below)
 COSIGN_VERSION=v3.1.3    # the version image-sign installs (checked below)
@@ -68,7 +70,7 @@ grep -q "^$BUILDER:" /etc/subuid || { echo "$BUILDER has no subordinate ids in /
 # Not under /tmp: each job gets a /tmp of its own, over the machine's.
 work=$(mktemp -d /var/tmp/rampart-gitlab-jobs.XXXXXX)
 chmod 755 "$work"
-registry_pid="" socat_pid="" failed=0 claims=0
+registry_pid="" socat_pid=""
 cleanup() {
   local status=$?
   if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && [ -s "$work/log" ]; then
@@ -81,34 +83,24 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$work/bin" "$work/out"
-cp "$BUILDKITD" "$work/bin/buildkitd" && cp "$BUILDCTL" "$work/bin/buildctl"
+# The jobs see their own /tmp, so nothing they run may live there (the proof
+# cache may): copies in the work directory.
+cp "$BUILDKITD" "$work/bin/buildkitd" && cp "$BUILDCTL" "$work/bin/buildctl" && cp "$COSIGN" "$work/bin/cosign"
+COSIGN=$work/bin/cosign
 cp "$buildkit_source/examples/buildctl-daemonless/buildctl-daemonless.sh" "$work/bin/"
 chmod 755 "$work/bin"/*
 (cd "$repo" && go build -o "$work/rampart" .)
 python3 -m venv "$work/py" && "$work/py/bin/pip" install --quiet pyyaml==6.0.3
 echo "tools ready in $((SECONDS - tools_start)) s"
 
-claim() { # claim DESCRIPTION COMMAND...: one line per claim; on failure, the command's output
-  local desc=$1 out; shift
-  claims=$((claims + 1)) out=$work/out/$claims
-  if "$@" >"$out" 2>&1; then
-    printf '  ok     %s\n' "$desc"
-  else
-    printf '  FAILED %s\n' "$desc"
-    sed 's/^/         | /' "$out" | tail -n 25
-    failed=$((failed + 1))
-  fi
-}
 steps() { "$work/py/bin/python" "$repo/scripts/lib/ci_steps.py" "$@"; }
 
 # The registry: go-containerregistry's, in memory, behind socat's TLS, as
 # GitLab's registry is (skopeo login speaks nothing else). Its certificate
 # is trusted through SSL_CERT_FILE (Go's, in every tool here) and BuildKit's
 # configuration, and nothing else is.
-"$REGISTRY" -port 0 >"$work/registry.log" 2>&1 &
-registry_pid=$!
-wait_for_text "$work/registry.log" "serving on port" || { cat "$work/registry.log"; exit 1; }
-plain=127.0.0.1:$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/registry.log")
+start_registry "$REGISTRY" "$work/registry.log"
+plain=127.0.0.1:$registry_port
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$work/registry.key" -out "$work/registry.pem" >>"$work/log" 2>&1
 tls_port=$(free_port)

@@ -39,7 +39,9 @@ started=$SECONDS
 . "$repo/scripts/lib/go_tools.sh"
 # shellcheck source=scripts/lib/fake_fulcio.sh
 . "$repo/scripts/lib/fake_fulcio.sh"
-registry_pid="" failed=0
+# shellcheck source=scripts/lib/claims.sh
+. "$repo/scripts/lib/claims.sh"
+registry_pid=""
 cleanup() {
   local status=$?
   # A step outside the claims that failed stops the script: show why.
@@ -77,26 +79,10 @@ export DOCKER_CONFIG=$work/docker TUF_ROOT=$work/tuf COSIGN_PASSWORD=proof-only
 unset SIGSTORE_ROOT_FILE SIGSTORE_REKOR_PUBLIC_KEY SIGSTORE_CT_LOG_PUBLIC_KEY_FILE SIGSTORE_TSA_CERTIFICATE_FILE
 mkdir -p "$DOCKER_CONFIG" "$TUF_ROOT" "$work/layers" "$work/out"
 
-# The registry: go-containerregistry's, in memory, on a port the kernel picks
-# (it logs the port once it listens).
-"$REGISTRY" -port 0 >"$work/registry.log" 2>&1 &
-registry_pid=$!
-wait_for_text "$work/registry.log" "serving on port" || { cat "$work/registry.log"; exit 1; }
-registry=127.0.0.1:$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/registry.log")
+# The registry: go-containerregistry's, in memory (claims.sh).
+start_registry "$REGISTRY" "$work/registry.log"
+registry=127.0.0.1:$registry_port
 echo "registry on $registry (go-containerregistry $GGCR_VERSION, plain HTTP)"
-
-claim() { # claim DESCRIPTION COMMAND...: one line per claim; on failure, the command's output
-  local desc=$1 out; shift
-  claims=$((claims + 1)) out=$work/out/$claims
-  if "$@" >"$out" 2>&1; then
-    printf '  ok     %s\n' "$desc"
-  else
-    printf '  FAILED %s\n' "$desc"
-    sed 's/^/         | /' "$out" | tail -n 25
-    failed=$((failed + 1))
-  fi
-}
-claims=0
 
 # push_image REPO TAG: a one-layer image unique to REPO:TAG, pushed there;
 # prints REPO@DIGEST, what a CI's push job prints.
