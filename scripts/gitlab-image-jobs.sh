@@ -192,11 +192,14 @@ claim "image-build: rootless BuildKit, as $BUILDER (uid $(id -u "$BUILDER")), wr
 built=$(cat "$work/jobs/build/image.digest" 2>/dev/null || true)
 echo "  built $built"
 
-# scan_dir NAME: a directory with image-build's artifacts, as image-scan gets them.
-scan_dir() {
-  rm -rf "$work/jobs/$1" && mkdir -p "$work/jobs/$1" &&
-    cp -R "$work/jobs/build/image" "$work/jobs/build/image.digest" "$work/jobs/$1/"
+# job_dir NAME FILE...: $work/jobs/NAME, fresh, holding copies of the FILEs:
+# the artifacts a job is given by the jobs it needs.
+job_dir() {
+  local dir=$work/jobs/$1; shift
+  rm -rf "$dir" && mkdir -p "$dir" && cp -R "$@" "$dir/"
 }
+# scan_dir NAME: image-build's artifacts, as image-scan gets them.
+scan_dir() { job_dir "$1" "$work/jobs/build/image" "$work/jobs/build/image.digest"; }
 cat >"$work/job-path/image-scan/trivy" <<'EOF'
 #!/bin/sh
 # Trivy's stand-in: its vulnerability database is on ghcr.io, out of reach.
@@ -227,10 +230,7 @@ claim "image-scan refuses a layout that lists a second image, before Trivy" \
     [ ! -e "$work/jobs/scan-two/trivy-calls" ]'
 
 # image-push: the layout and the scanned digest.
-push_dir() {
-  rm -rf "$work/jobs/$1" && mkdir -p "$work/jobs/$1" &&
-    cp -R "$work/jobs/build/image" "$work/jobs/scan/scanned.digest" "$work/jobs/$1/"
-}
+push_dir() { job_dir "$1" "$work/jobs/build/image" "$work/jobs/scan/scanned.digest"; }
 push_dir push-other
 printf 'sha256:%s\n' "$(random_hex 32)" >"$work/jobs/push-other/scanned.digest"
 claim "image-push refuses a scanned digest that is not the layout's, and pushes nothing" \
@@ -246,8 +246,9 @@ claim "the image ran its RUN step (rootless: uid 0 in the build's user namespace
 # image-sign: the scanned digest and the bill of materials (image-scan's
 # artifacts); go install is already done (cosign $COSIGN_VERSION, built
 # here); cosign signs with a certificate for the identity GitLab's ID token
-# gets, issued by the Fulcio stand-in.
+# gets, issued by the Fulcio stand-in; it verifies as a deploy does.
 fulcio_ca "$work/fulcio" "fake fulcio" >>"$work/log" 2>&1
+verifying_cosign "$work/verify-path" "$COSIGN" "$work/fulcio/trusted_root.json" "$work/cosign-calls"
 "$COSIGN" signing-config create --out "$work/no-services.json" >>"$work/log" 2>&1
 fulcio_leaf "$work/fulcio" "$work/leaf" "$identity" "$issuer" >>"$work/log" 2>&1
 COSIGN_PASSWORD=proof-only "$COSIGN" import-key-pair --key "$work/leaf.key" --output-key-prefix "$work/leaf-cosign" >>"$work/log" 2>&1
@@ -262,8 +263,8 @@ cat >"$work/job-path/image-sign/cosign" <<EOF
 # cosign as image-sign finds it: the real one ($COSIGN_VERSION). Keyless
 # signing gets its certificate from Fulcio for the job's ID token; here the
 # proof's Fulcio stand-in issued it for $identity, and
-# the job must hold an ID token (id_tokens). Verifying trusts that CA only,
-# with no transparency log (verifying_cosign in scripts/lib/fake_fulcio.sh).
+# the job must hold an ID token (id_tokens). Verifying is the deploys'
+# verifying cosign (verifying_cosign in scripts/lib/fake_fulcio.sh).
 command=\$1
 shift
 case \$command in
@@ -271,21 +272,18 @@ case \$command in
     [ -n "\${SIGSTORE_ID_TOKEN:-}" ] || { echo "no ID token: keyless signing would fail" >&2; exit 1; }
     COSIGN_PASSWORD=proof-only exec "$COSIGN" "\$command" --key "$work/leaf-cosign.key" --certificate "$work/leaf.pem" \\
       --signing-config "$work/no-services.json" --trusted-root "$work/fulcio/trusted_root.json" "\$@" ;;
-  verify | verify-attestation)
-    exec "$COSIGN" "\$command" --trusted-root "$work/fulcio/trusted_root.json" --insecure-ignore-tlog --insecure-ignore-sct "\$@" ;;
+  verify | verify-attestation) exec "$work/verify-path/cosign" "\$command" "\$@" ;;
   login | version) exec "$COSIGN" "\$command" "\$@" ;;
   *) echo "cosign \$command: not expected in image-sign" >&2; exit 99 ;;
 esac
 EOF
 chmod 755 "$work/job-path/image-sign"/*
-mkdir -p "$work/jobs/sign"
-cp "$work/jobs/scan/scanned.digest" "$work/jobs/scan/image.cdx.json" "$work/jobs/sign/"
+job_dir sign "$work/jobs/scan/scanned.digest" "$work/jobs/scan/image.cdx.json"
 claim "image-sign: signs the digest, attests the bill of materials and the build provenance, verifies" \
   eval 'run_job image-sign "$work/jobs/sign" "" SIGSTORE_ID_TOKEN=proof-id-token >"$work/sign.log" 2>&1 ||
     { cat "$work/sign.log"; false; }; cat "$work/sign.log"; grep -qxF "Signed $registry/acme/shop@$built as $identity" "$work/sign.log"'
 
 echo "== a deploy's checks, as the README gives them"
-verifying_cosign "$work/verify-path" "$COSIGN" "$work/fulcio/trusted_root.json" "$work/cosign-calls"
 script=$work/shop/deploy/verify-signature.sh
 sed -i "s|^SIGNER_IDENTITY='.*'\$|SIGNER_IDENTITY='$identity'|" "$script"
 claim "deploy/verify-signature.sh prints the pushed digest's reference" \
@@ -305,7 +303,7 @@ claim "the README's checks pass and print the commit built ($commit)" \
 claim "the provenance is the statement the job wrote, of the digest pushed, with image-build's BuildKit" \
   eval 'PATH="$work/verify-path:$PATH" cosign verify-attestation --type slsaprovenance1 --certificate-identity "$identity" \
     --certificate-oidc-issuer "$issuer" "$registry/acme/shop@$built" >"$work/attestations.json" &&
-    python3 - "$work/attestations.json" "$built" "$commit" "$identity" "$pipeline_buildkit" <"$repo/scripts/lib/check_provenance.py"'
+    python3 "$repo/scripts/lib/check_provenance.py" "$work/attestations.json" "$built" "$commit" "$identity" "$pipeline_buildkit"'
 
 # An image signed and with a bill of materials by the same identity, but no
 # provenance: the README's provenance check prints no commit, for cosign's

@@ -1,7 +1,7 @@
 """Check the SLSA provenance statement that cosign verify-attestation printed
 for a digest the generated GitLab pipeline pushed (scripts/gitlab-image-jobs.sh).
 
-    python3 - ATTESTATIONS.json DIGEST COMMIT IDENTITY "BUILDKIT_TAG BUILDKIT_DIGEST"
+    python3 check_provenance.py ATTESTATIONS.json DIGEST COMMIT IDENTITY "BUILDKIT_TAG BUILDKIT_DIGEST"
 
 Exits non-zero, with the statement printed, unless there is exactly one
 envelope and its statement is the predicate the job's step writes for that
